@@ -1,0 +1,228 @@
+//! Server configuration, shaped like webman's `config/plugin/webman/push/app.php`.
+//!
+//! The PHP binding turns that array into JSON and hands it here, so every key, default and
+//! validation rule lives in one place that plain Rust tests can exercise. Unknown keys (`enable`,
+//! `auth`, …) belong to other parts of the plugin and are ignored.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+/// The whole server: listeners, runtime and the apps it serves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    /// Listen address of the WebSocket server: `websocket://0.0.0.0:3131`, `ws://…` or `host:port`.
+    pub websocket: String,
+    /// Listen address of the HTTP API: `http://0.0.0.0:3232` or `host:port`.
+    pub api: String,
+    /// The single app of webman's config (`app_key`, `app_secret`, optional `app_id`).
+    pub app_key: Option<String>,
+    pub app_secret: Option<String>,
+    pub app_id: Option<String>,
+    /// Further apps (multi-app); each entry is an [`AppConfig`].
+    pub apps: Vec<AppConfig>,
+    /// Seconds of silence after which a client should ping (sent in `connection_established`).
+    pub activity_timeout: u64,
+    /// Seconds the server waits for any traffic after it pinged an idle client before closing (4201).
+    pub pong_timeout: u64,
+    /// Runtime worker threads.
+    pub threads: usize,
+    /// Largest WebSocket message a client may send, in bytes; bigger ones close the socket with 1009.
+    pub max_message_size: usize,
+    /// Largest HTTP API request body, in bytes; bigger ones get 413.
+    pub max_request_body: usize,
+    /// Bytes queued for one slow client before it is disconnected with 4100.
+    pub max_send_queue: usize,
+    /// Allowed clock difference for the HTTP API's `auth_timestamp`, in seconds (0 disables).
+    pub timestamp_window: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            websocket: "websocket://0.0.0.0:3131".into(),
+            api: "http://0.0.0.0:3232".into(),
+            app_key: None,
+            app_secret: None,
+            app_id: None,
+            apps: Vec::new(),
+            activity_timeout: 55,
+            pong_timeout: 30,
+            threads: 2,
+            max_message_size: 64 * 1024,
+            max_request_body: 1024 * 1024,
+            max_send_queue: 1024 * 1024,
+            timestamp_window: crate::protocol::signature::DEFAULT_TIMESTAMP_WINDOW_SECS,
+        }
+    }
+}
+
+/// One app: credentials, switches and limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AppConfig {
+    pub id: String,
+    pub key: String,
+    pub secret: String,
+    pub enabled: bool,
+    /// 0 means unlimited.
+    pub max_connections: usize,
+    pub client_events: bool,
+    /// Client events per second per connection (4301 beyond it).
+    pub client_event_rate: u32,
+    /// Largest `data` of one event (HTTP or client event), in bytes.
+    pub max_event_payload: usize,
+    pub max_channel_name_length: usize,
+    pub max_event_name_length: usize,
+    pub max_channels_per_event: usize,
+    pub max_batch_size: usize,
+    pub presence_max_members: usize,
+    pub presence_max_member_size: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            id: "1024".into(),
+            key: String::new(),
+            secret: String::new(),
+            enabled: true,
+            max_connections: 0,
+            client_events: true,
+            client_event_rate: 10,
+            max_event_payload: 100 * 1024,
+            max_channel_name_length: crate::protocol::channel::DEFAULT_MAX_CHANNEL_NAME_LEN,
+            max_event_name_length: 200,
+            max_channels_per_event: 100,
+            max_batch_size: 10,
+            presence_max_members: 100,
+            presence_max_member_size: 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads a config from its JSON form (the PHP array, json-encoded).
+    pub fn from_json(json: &str) -> Result<ServerConfig, String> {
+        let config: ServerConfig =
+            serde_json::from_str(json).map_err(|e| format!("invalid push server config: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Every app this server serves: the single webman app first, then `apps`.
+    pub fn all_apps(&self) -> Vec<AppConfig> {
+        let mut apps = Vec::new();
+        if let Some(key) = self.app_key.as_ref().filter(|k| !k.is_empty()) {
+            apps.push(AppConfig {
+                id: self.app_id.clone().unwrap_or_else(|| "1024".into()),
+                key: key.clone(),
+                secret: self.app_secret.clone().unwrap_or_default(),
+                ..AppConfig::default()
+            });
+        }
+        apps.extend(self.apps.iter().cloned());
+        apps
+    }
+
+    pub fn websocket_addr(&self) -> Result<SocketAddr, String> {
+        parse_listen(&self.websocket, &["websocket://", "ws://", "tcp://"])
+    }
+
+    pub fn api_addr(&self) -> Result<SocketAddr, String> {
+        parse_listen(&self.api, &["http://", "tcp://"])
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let apps = self.all_apps();
+        if apps.is_empty() {
+            return Err("no app configured: set app_key and app_secret".into());
+        }
+        for (i, app) in apps.iter().enumerate() {
+            if app.key.is_empty() || app.secret.is_empty() {
+                return Err(format!("app #{i} needs a non-empty key and secret"));
+            }
+            if apps[..i].iter().any(|a| a.key == app.key) {
+                return Err(format!("app key {} is configured twice", app.key));
+            }
+        }
+        if self.activity_timeout == 0 {
+            return Err("activity_timeout must be at least 1 second".into());
+        }
+        if self.threads == 0 {
+            return Err("threads must be at least 1".into());
+        }
+        self.websocket_addr()?;
+        self.api_addr()?;
+        Ok(())
+    }
+}
+
+fn parse_listen(listen: &str, schemes: &[&str]) -> Result<SocketAddr, String> {
+    let rest = schemes
+        .iter()
+        .find_map(|s| listen.strip_prefix(s))
+        .unwrap_or(listen)
+        .trim_end_matches('/');
+    use std::net::ToSocketAddrs;
+    rest.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("cannot listen on {listen:?}: expected scheme://host:port"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webman_app_php_shape_is_accepted_with_defaults() {
+        let c = ServerConfig::from_json(
+            r#"{"enable":true,"websocket":"websocket://0.0.0.0:3131","api":"http://0.0.0.0:3232",
+                "app_key":"k","app_secret":"s","channel_hook":"http://127.0.0.1:8787/plugin/webman/push/hook",
+                "auth":"/plugin/webman/push/auth"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.websocket_addr().unwrap(), "0.0.0.0:3131".parse().unwrap());
+        assert_eq!(c.api_addr().unwrap(), "0.0.0.0:3232".parse().unwrap());
+        assert_eq!(c.activity_timeout, 55);
+        let apps = c.all_apps();
+        assert_eq!(apps.len(), 1);
+        assert_eq!((apps[0].id.as_str(), apps[0].key.as_str()), ("1024", "k"));
+    }
+
+    #[test]
+    fn a_config_without_apps_is_refused() {
+        assert!(ServerConfig::from_json("{}")
+            .unwrap_err()
+            .contains("no app configured"));
+    }
+
+    #[test]
+    fn wrong_types_are_reported_by_key() {
+        let err =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","activity_timeout":"x"}"#)
+                .unwrap_err();
+        assert!(
+            err.contains("activity_timeout") || err.contains("invalid type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_listen_addresses_are_refused() {
+        let err =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","websocket":"nowhere"}"#)
+                .unwrap_err();
+        assert!(err.contains("cannot listen"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_app_keys_are_refused() {
+        let err = ServerConfig::from_json(
+            r#"{"app_key":"k","app_secret":"s","apps":[{"key":"k","secret":"t"}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("twice"), "{err}");
+    }
+}

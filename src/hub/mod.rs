@@ -1,0 +1,302 @@
+//! The channel hub: which connection listens to which channel, presence membership, fan-out.
+//!
+//! The hub owns no sockets. A connection registers an [`Outbox`] (the transport's send queue) and
+//! the hub pushes shared, already-serialised [`Frame`]s into it; pushing never blocks on I/O, so
+//! no lock here is ever held across a write. Channels are spread over shards so that publishes
+//! and subscriptions on different channels do not contend.
+//!
+//! Every publish passes through [`ClusterAdapter`], the one seam where a multi-node adapter
+//! (Redis pub/sub) forwards events to other nodes; the default, [`LocalOnly`], forwards nothing.
+
+mod presence;
+mod session;
+
+pub use presence::{PresenceMember, UserId};
+pub use session::Session;
+
+use crate::config::AppConfig;
+use crate::protocol::message::event_frame;
+use crate::protocol::{ChannelName, ErrorCode, SocketId};
+use bytes::Bytes;
+use parking_lot::RwLock;
+use presence::Presence;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const SHARDS: usize = 16;
+
+/// One serialised server→client text frame, shared by every recipient (cloning is a refcount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame(Bytes);
+
+impl Frame {
+    /// The bytes, guaranteed to be UTF-8: a `Frame` is only ever built from a `String`.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built from a String, see `From<String>`.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Frame {
+    fn from(s: String) -> Self {
+        Frame(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Frame {
+    fn from(s: &'static str) -> Self {
+        Frame(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+/// Where the hub puts frames for one connection. Implemented by the WebSocket transport.
+pub trait Outbox: Send + Sync {
+    /// Queues a frame. Must not block; a transport that cannot keep up closes the connection.
+    fn send(&self, frame: Frame);
+    /// Asks the transport to close the connection with a Pusher close code.
+    fn close(&self, code: u16, reason: &str);
+}
+
+/// An event to deliver to one channel's subscribers.
+#[derive(Debug, Clone)]
+pub struct Publish {
+    pub channel: ChannelName,
+    pub event: String,
+    /// The JSON string that goes into the frame's `data`.
+    pub data: String,
+    /// The connection that must not receive it (the sender of a client event, or the API's `socket_id`).
+    pub except: Option<SocketId>,
+    /// Set on client events in presence channels.
+    pub user_id: Option<String>,
+}
+
+impl Publish {
+    pub fn frame(&self) -> Frame {
+        Frame::from(event_frame(
+            &self.event,
+            self.channel.as_str(),
+            &self.data,
+            self.user_id.as_deref(),
+        ))
+    }
+}
+
+/// The seam for running several nodes as one. Called after every local publish.
+pub trait ClusterAdapter: Send + Sync {
+    fn publish(&self, app_id: &str, publish: &Publish);
+}
+
+/// A single node: nothing to forward.
+pub struct LocalOnly;
+
+impl ClusterAdapter for LocalOnly {
+    fn publish(&self, _app_id: &str, _publish: &Publish) {}
+}
+
+struct Subscriber {
+    socket_id: SocketId,
+    outbox: Arc<dyn Outbox>,
+}
+
+#[derive(Default)]
+struct Channel {
+    /// Keyed by the connection's numeric id (unique within this node).
+    subscribers: HashMap<u64, Subscriber>,
+    presence: Option<Presence>,
+}
+
+/// Counts a test or an operator can read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppStats {
+    pub connections: usize,
+    pub channels: usize,
+    pub subscriptions: usize,
+    pub presence_members: usize,
+}
+
+/// What one app's channels look like on this node.
+pub struct AppHub {
+    pub config: AppConfig,
+    shards: Vec<RwLock<HashMap<ChannelName, Channel>>>,
+    connections: AtomicUsize,
+    cluster: Arc<dyn ClusterAdapter>,
+}
+
+impl AppHub {
+    fn new(config: AppConfig, cluster: Arc<dyn ClusterAdapter>) -> AppHub {
+        AppHub {
+            config,
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            connections: AtomicUsize::new(0),
+            cluster,
+        }
+    }
+
+    fn shard(&self, channel: &str) -> &RwLock<HashMap<ChannelName, Channel>> {
+        let mut h = DefaultHasher::new();
+        channel.hash(&mut h);
+        &self.shards[(h.finish() as usize) % SHARDS]
+    }
+
+    /// Admits a new connection, or says why not (disabled app, connection quota).
+    pub fn try_connect(self: &Arc<Self>) -> Result<ConnectionSlot, ErrorCode> {
+        if !self.config.enabled {
+            return Err(ErrorCode::AppDisabled);
+        }
+        let max = self.config.max_connections;
+        let admitted = self
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (max == 0 || n < max).then_some(n + 1)
+            });
+        match admitted {
+            Ok(_) => Ok(ConnectionSlot { app: self.clone() }),
+            Err(_) => Err(ErrorCode::OverConnectionQuota),
+        }
+    }
+
+    /// Delivers an event to this node's subscribers and hands it to the cluster adapter.
+    /// Returns the number of local recipients.
+    pub fn publish(&self, publish: &Publish) -> usize {
+        let delivered = self.deliver_local(publish);
+        self.cluster.publish(&self.config.id, publish);
+        delivered
+    }
+
+    /// Delivers to this node only: what the cluster adapter calls for events from other nodes.
+    pub fn deliver_local(&self, publish: &Publish) -> usize {
+        let shard = self.shard(publish.channel.as_str()).read();
+        let Some(channel) = shard.get(publish.channel.as_str()) else {
+            return 0;
+        };
+        // Serialised once; every recipient shares these bytes.
+        let frame = publish.frame();
+        let mut delivered = 0;
+        for sub in channel.subscribers.values() {
+            if publish.except.as_ref() == Some(&sub.socket_id) {
+                continue;
+            }
+            sub.outbox.send(frame.clone());
+            delivered += 1;
+        }
+        delivered
+    }
+
+    /// Whether anyone on this node is subscribed to `channel`.
+    pub fn is_occupied(&self, channel: &str) -> bool {
+        self.shard(channel).read().contains_key(channel)
+    }
+
+    pub fn subscription_count(&self, channel: &str) -> usize {
+        self.shard(channel)
+            .read()
+            .get(channel)
+            .map_or(0, |c| c.subscribers.len())
+    }
+
+    /// Presence members of a channel, in the order they joined.
+    pub fn presence_members(&self, channel: &str) -> Vec<PresenceMember> {
+        self.shard(channel)
+            .read()
+            .get(channel)
+            .and_then(|c| c.presence.as_ref())
+            .map(|p| p.members())
+            .unwrap_or_default()
+    }
+
+    /// Occupied channel names (with their subscription counts) whose name starts with `prefix`.
+    pub fn channels(&self, prefix: &str) -> Vec<(ChannelName, usize)> {
+        let mut out = Vec::new();
+        for shard in &self.shards {
+            for (name, ch) in shard.read().iter() {
+                if name.as_str().starts_with(prefix) {
+                    out.push((name.clone(), ch.subscribers.len()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    pub fn stats(&self) -> AppStats {
+        let mut stats = AppStats {
+            connections: self.connections.load(Ordering::Acquire),
+            ..AppStats::default()
+        };
+        for shard in &self.shards {
+            let shard = shard.read();
+            stats.channels += shard.len();
+            for ch in shard.values() {
+                stats.subscriptions += ch.subscribers.len();
+                stats.presence_members += ch.presence.as_ref().map_or(0, |p| p.len());
+            }
+        }
+        stats
+    }
+}
+
+/// A connection's place in its app's connection count; released on drop.
+pub struct ConnectionSlot {
+    app: Arc<AppHub>,
+}
+
+impl ConnectionSlot {
+    pub fn app(&self) -> &Arc<AppHub> {
+        &self.app
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.app.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Every app this node serves, found by key (WebSocket path, API `auth_key`) or by id.
+pub struct Hub {
+    by_key: HashMap<String, Arc<AppHub>>,
+}
+
+impl Hub {
+    pub fn new(apps: Vec<AppConfig>) -> Hub {
+        Hub::with_cluster(apps, Arc::new(LocalOnly))
+    }
+
+    pub fn with_cluster(apps: Vec<AppConfig>, cluster: Arc<dyn ClusterAdapter>) -> Hub {
+        let by_key = apps
+            .into_iter()
+            .map(|a| (a.key.clone(), Arc::new(AppHub::new(a, cluster.clone()))))
+            .collect();
+        Hub { by_key }
+    }
+
+    pub fn app_by_key(&self, key: &str) -> Option<&Arc<AppHub>> {
+        self.by_key.get(key)
+    }
+
+    pub fn app_by_id(&self, id: &str) -> Option<&Arc<AppHub>> {
+        self.by_key.values().find(|a| a.config.id == id)
+    }
+
+    pub fn apps(&self) -> impl Iterator<Item = &Arc<AppHub>> {
+        self.by_key.values()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

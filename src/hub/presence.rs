@@ -1,0 +1,162 @@
+//! Presence membership: users (not sockets) in a channel, in the order they joined.
+//!
+//! A user with several sockets in one channel counts once: `member_added` goes out on their first
+//! socket and `member_removed` on their last, and the first `user_info` is kept meanwhile.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+/// A presence user id as the protocol carries it: always a string on the wire.
+pub type UserId = String;
+
+/// Pusher's limit on a user id's length.
+pub const MAX_USER_ID_LEN: usize = 128;
+
+/// One member as announced to the channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceMember {
+    pub user_id: UserId,
+    /// `user_info` as a JSON text, when the auth endpoint gave one.
+    pub user_info: Option<String>,
+}
+
+impl PresenceMember {
+    /// Reads the signed `channel_data`: `user_id` (string or number) is required, `user_info` optional.
+    pub fn from_channel_data(
+        channel_data: &str,
+        max_info_size: usize,
+    ) -> Result<PresenceMember, String> {
+        let value: Value = serde_json::from_str(channel_data)
+            .map_err(|_| "Bad channel_data: not valid JSON".to_owned())?;
+        let Value::Object(obj) = value else {
+            return Err("Bad channel_data: expected a JSON object".into());
+        };
+        let user_id = match obj.get("user_id") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => {
+                return Err(
+                    "Bad channel_data: user_id must be a non-empty string or a number".into(),
+                )
+            }
+        };
+        if user_id.chars().count() > MAX_USER_ID_LEN {
+            return Err(format!(
+                "Bad channel_data: user_id is longer than {MAX_USER_ID_LEN} characters"
+            ));
+        }
+        let user_info = match obj.get("user_info") {
+            None | Some(Value::Null) => None,
+            Some(info) => Some(info.to_string()),
+        };
+        if let Some(info) = &user_info {
+            if info.len() > max_info_size {
+                return Err(format!(
+                    "Bad channel_data: user_info is {} bytes, the limit is {max_info_size}",
+                    info.len()
+                ));
+            }
+        }
+        Ok(PresenceMember { user_id, user_info })
+    }
+
+    /// The `data` of `pusher_internal:member_added`.
+    pub fn added_data(&self) -> String {
+        let mut out = String::from("{\"user_id\":");
+        crate::protocol::message::push_json_str(&mut out, &self.user_id);
+        if let Some(info) = &self.user_info {
+            out.push_str(",\"user_info\":");
+            out.push_str(info);
+        }
+        out.push('}');
+        out
+    }
+
+    /// The `data` of `pusher_internal:member_removed`.
+    pub fn removed_data(user_id: &str) -> String {
+        let mut out = String::from("{\"user_id\":");
+        crate::protocol::message::push_json_str(&mut out, user_id);
+        out.push('}');
+        out
+    }
+}
+
+struct Member {
+    user_info: Option<String>,
+    sockets: usize,
+}
+
+#[derive(Default)]
+pub(crate) struct Presence {
+    members: IndexMap<UserId, Member>,
+}
+
+impl Presence {
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn contains(&self, user_id: &str) -> bool {
+        self.members.contains_key(user_id)
+    }
+
+    /// Adds one socket of `member`; true when it is the user's first (announce them).
+    pub fn join(&mut self, member: &PresenceMember) -> bool {
+        let entry = self
+            .members
+            .entry(member.user_id.clone())
+            .or_insert(Member {
+                user_info: member.user_info.clone(),
+                sockets: 0,
+            });
+        entry.sockets += 1;
+        entry.sockets == 1
+    }
+
+    /// Removes one socket of `user_id`; true when it was the user's last (announce removal).
+    pub fn leave(&mut self, user_id: &str) -> bool {
+        let Some(member) = self.members.get_mut(user_id) else {
+            return false;
+        };
+        member.sockets -= 1;
+        if member.sockets == 0 {
+            self.members.shift_remove(user_id);
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn members(&self) -> Vec<PresenceMember> {
+        self.members
+            .iter()
+            .map(|(id, m)| PresenceMember {
+                user_id: id.clone(),
+                user_info: m.user_info.clone(),
+            })
+            .collect()
+    }
+
+    /// The `data` of a presence `subscription_succeeded`: `{"presence":{"ids","hash","count"}}`.
+    pub fn subscription_data(&self) -> String {
+        use crate::protocol::message::push_json_str;
+        let mut ids = String::from("[");
+        let mut hash = String::from("{");
+        for (i, (id, m)) in self.members.iter().enumerate() {
+            if i > 0 {
+                ids.push(',');
+                hash.push(',');
+            }
+            push_json_str(&mut ids, id);
+            push_json_str(&mut hash, id);
+            hash.push(':');
+            hash.push_str(m.user_info.as_deref().unwrap_or("null"));
+        }
+        ids.push(']');
+        hash.push('}');
+        format!(
+            "{{\"presence\":{{\"ids\":{ids},\"hash\":{hash},\"count\":{}}}}}",
+            self.members.len()
+        )
+    }
+}

@@ -1,0 +1,315 @@
+//! One connection's view of the hub: its channels, its presence identities, its rate limit.
+//!
+//! The transport owns the [`Session`] (no lock needed for per-connection state) and feeds it the
+//! text frames it reads; replies go out through the same [`Outbox`] as fan-out, so a client sees
+//! them in the order the hub produced them. Dropping a session leaves every channel it was in.
+
+use super::presence::{Presence, PresenceMember};
+use super::{AppHub, Channel, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId};
+use crate::protocol::message::{
+    error_frame, parse_client_message, subscription_succeeded_frame, ClientEvent, ClientMessage,
+    SubscribeRequest, PONG_FRAME,
+};
+use crate::protocol::signature::{channel_string_to_sign, verify_auth_token};
+use crate::protocol::{ChannelKind, ChannelName, ErrorCode, SocketId};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Counts client events in one-second windows.
+struct RateWindow {
+    started: Instant,
+    count: u32,
+}
+
+pub struct Session {
+    slot: ConnectionSlot,
+    id: u64,
+    socket_id: SocketId,
+    outbox: Arc<dyn Outbox>,
+    /// Channels this connection is in, with its presence user id where the channel is presence.
+    channels: HashMap<ChannelName, Option<UserId>>,
+    rate: RateWindow,
+}
+
+impl Session {
+    /// `id` must be unique on this node; `socket_id` is what clients and the API see.
+    pub fn new(
+        slot: ConnectionSlot,
+        id: u64,
+        socket_id: SocketId,
+        outbox: Arc<dyn Outbox>,
+    ) -> Session {
+        Session {
+            slot,
+            id,
+            socket_id,
+            outbox,
+            channels: HashMap::new(),
+            rate: RateWindow {
+                started: Instant::now(),
+                count: 0,
+            },
+        }
+    }
+
+    pub fn app(&self) -> &Arc<AppHub> {
+        self.slot.app()
+    }
+
+    pub fn socket_id(&self) -> &SocketId {
+        &self.socket_id
+    }
+
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    fn send_error(&self, code: Option<ErrorCode>, message: &str) {
+        self.outbox
+            .send(Frame::from(error_frame(code.map(ErrorCode::code), message)));
+    }
+
+    /// Handles one text frame from the client. Bad input becomes a `pusher:error`, never a panic.
+    pub fn handle_text(&mut self, text: &str) {
+        match parse_client_message(text) {
+            Ok(message) => self.handle(message),
+            Err(e) => self.send_error(None, &e.0),
+        }
+    }
+
+    pub fn handle(&mut self, message: ClientMessage) {
+        match message {
+            ClientMessage::Ping => self.outbox.send(Frame::from(PONG_FRAME)),
+            ClientMessage::Pong => {}
+            ClientMessage::Subscribe(req) => {
+                if let Err(message) = self.subscribe(req) {
+                    self.send_error(None, &message);
+                }
+            }
+            ClientMessage::Unsubscribe { channel } => self.unsubscribe(&channel),
+            ClientMessage::Signin { .. } => self.send_error(
+                None,
+                "pusher:signin (user authentication) is not enabled on this server",
+            ),
+            ClientMessage::ClientEvent(event) => {
+                if let Err((code, message)) = self.client_event(event) {
+                    self.send_error(code, &message);
+                }
+            }
+        }
+    }
+
+    fn subscribe(&mut self, req: SubscribeRequest) -> Result<(), String> {
+        let app = self.slot.app().clone();
+        let channel = ChannelName::parse(&req.channel, app.config.max_channel_name_length)
+            .map_err(|e| format!("Invalid channel name: {e}"))?;
+        if channel.as_str().starts_with('#') {
+            return Err("Subscribing to #server-to-user- channels needs pusher:signin".into());
+        }
+        let kind = channel.kind();
+        let member = if kind == ChannelKind::Presence {
+            let data = req.channel_data.as_deref().ok_or("Empty channel_data")?;
+            self.check_auth(&channel, Some(data), req.auth.as_deref())?;
+            Some(PresenceMember::from_channel_data(
+                data,
+                app.config.presence_max_member_size,
+            )?)
+        } else {
+            if kind.requires_auth() {
+                self.check_auth(&channel, None, req.auth.as_deref())?;
+            }
+            None
+        };
+
+        let mut shard = app.shard(channel.as_str()).write();
+        let entry = shard.entry(channel.clone()).or_insert_with(|| Channel {
+            presence: (kind == ChannelKind::Presence).then(Presence::default),
+            ..Channel::default()
+        });
+        if entry.subscribers.contains_key(&self.id) {
+            // Subscribing twice changes nothing but is answered, so a client waiting for it proceeds.
+            let data = entry
+                .presence
+                .as_ref()
+                .map_or_else(|| "{}".to_owned(), Presence::subscription_data);
+            self.outbox.send(Frame::from(subscription_succeeded_frame(
+                channel.as_str(),
+                &data,
+            )));
+            return Ok(());
+        }
+        if let (Some(presence), Some(member)) = (entry.presence.as_ref(), member.as_ref()) {
+            if !presence.contains(&member.user_id)
+                && presence.len() >= app.config.presence_max_members
+            {
+                let max = app.config.presence_max_members;
+                if entry.subscribers.is_empty() {
+                    shard.remove(channel.as_str());
+                }
+                return Err(format!(
+                    "Presence channel {channel} is full: it has the maximum of {max} members"
+                ));
+            }
+        }
+        entry.subscribers.insert(
+            self.id,
+            Subscriber {
+                socket_id: self.socket_id.clone(),
+                outbox: self.outbox.clone(),
+            },
+        );
+        let data = match (entry.presence.as_mut(), member.as_ref()) {
+            (Some(presence), Some(member)) => {
+                if presence.join(member) {
+                    let added = Publish {
+                        channel: channel.clone(),
+                        event: "pusher_internal:member_added".into(),
+                        data: member.added_data(),
+                        except: None,
+                        user_id: None,
+                    }
+                    .frame();
+                    for (id, sub) in &entry.subscribers {
+                        if *id != self.id {
+                            sub.outbox.send(added.clone());
+                        }
+                    }
+                }
+                presence.subscription_data()
+            }
+            _ => "{}".to_owned(),
+        };
+        // Sent under the shard lock so no event on this channel can overtake it.
+        self.outbox.send(Frame::from(subscription_succeeded_frame(
+            channel.as_str(),
+            &data,
+        )));
+        drop(shard);
+        self.channels.insert(channel, member.map(|m| m.user_id));
+        Ok(())
+    }
+
+    fn check_auth(
+        &self,
+        channel: &ChannelName,
+        channel_data: Option<&str>,
+        auth: Option<&str>,
+    ) -> Result<(), String> {
+        let app = self.slot.app();
+        let to_sign =
+            channel_string_to_sign(self.socket_id.as_str(), channel.as_str(), channel_data);
+        match auth {
+            Some(auth) if verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) => Ok(()),
+            // Unlike webman/push, never tell the client what the right signature would have been.
+            _ => Err(format!(
+                "Received invalid Auth: the signature does not match socket_id {} and channel {channel}",
+                self.socket_id
+            )),
+        }
+    }
+
+    /// Leaves a channel; a channel the connection never joined is a no-op.
+    pub fn unsubscribe(&mut self, channel: &str) {
+        let Some((channel, user_id)) = self.channels.remove_entry(channel) else {
+            return;
+        };
+        self.slot.app().leave(self.id, &channel, user_id.as_deref());
+    }
+
+    fn client_event(&mut self, event: ClientEvent) -> Result<(), (Option<ErrorCode>, String)> {
+        let reject = |m: &str| Err((None, format!("Client event rejected - {m}")));
+        let app = self.slot.app().clone();
+        let kind = ChannelKind::of(&event.channel);
+        if !kind.allows_client_events() {
+            return reject("only supported on private and presence channels");
+        }
+        let Some((channel, user_id)) = self.channels.get_key_value(event.channel.as_str()) else {
+            return reject("you didn't subscribe this channel");
+        };
+        if !event.event.starts_with("client-") {
+            return reject("client events must be prefixed by 'client-'");
+        }
+        if !app.config.client_events {
+            return reject("client events are disabled for this app");
+        }
+        if event.event.len() > app.config.max_event_name_length {
+            return reject(&format!(
+                "event name is longer than {} characters",
+                app.config.max_event_name_length
+            ));
+        }
+        if event.data.len() > app.config.max_event_payload {
+            return reject(&format!(
+                "data is larger than {} bytes",
+                app.config.max_event_payload
+            ));
+        }
+        let now = Instant::now();
+        if now.duration_since(self.rate.started) >= Duration::from_secs(1) {
+            self.rate = RateWindow {
+                started: now,
+                count: 0,
+            };
+        }
+        self.rate.count += 1;
+        if self.rate.count > app.config.client_event_rate {
+            return Err((
+                Some(ErrorCode::ClientEventRateLimit),
+                format!(
+                    "Client event rejected - rate limit of {} events per second exceeded",
+                    app.config.client_event_rate
+                ),
+            ));
+        }
+        app.publish(&Publish {
+            channel: channel.clone(),
+            event: event.event,
+            data: event.data,
+            except: Some(self.socket_id.clone()),
+            user_id: user_id.clone(),
+        });
+        Ok(())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let app = self.slot.app().clone();
+        for (channel, user_id) in self.channels.drain() {
+            app.leave(self.id, &channel, user_id.as_deref());
+        }
+    }
+}
+
+impl AppHub {
+    /// Removes connection `id` from `channel`, announcing `member_removed` on a user's last socket
+    /// and dropping the channel when it empties.
+    fn leave(&self, id: u64, channel: &ChannelName, user_id: Option<&str>) {
+        let mut shard = self.shard(channel.as_str()).write();
+        let Some(entry) = shard.get_mut(channel.as_str()) else {
+            return;
+        };
+        if entry.subscribers.remove(&id).is_none() {
+            return;
+        }
+        if let (Some(presence), Some(user_id)) = (entry.presence.as_mut(), user_id) {
+            if presence.leave(user_id) {
+                let removed = Publish {
+                    channel: channel.clone(),
+                    event: "pusher_internal:member_removed".into(),
+                    data: PresenceMember::removed_data(user_id),
+                    except: None,
+                    user_id: None,
+                }
+                .frame();
+                for sub in entry.subscribers.values() {
+                    sub.outbox.send(removed.clone());
+                }
+            }
+        }
+        if entry.subscribers.is_empty() {
+            shard.remove(channel.as_str());
+        }
+    }
+}

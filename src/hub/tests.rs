@@ -1,0 +1,247 @@
+//! Hub behaviour, driven through sessions with a recording outbox in place of a socket.
+
+use super::*;
+use parking_lot::Mutex;
+
+#[derive(Default)]
+pub(crate) struct RecordingOutbox {
+    pub frames: Mutex<Vec<String>>,
+    pub closed: Mutex<Option<u16>>,
+}
+
+impl RecordingOutbox {
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.frames.lock())
+    }
+}
+
+impl Outbox for RecordingOutbox {
+    fn send(&self, frame: Frame) {
+        self.frames.lock().push(frame.as_str().to_owned());
+    }
+    fn close(&self, code: u16, _reason: &str) {
+        *self.closed.lock() = Some(code);
+    }
+}
+
+fn app(config: AppConfig) -> Arc<AppHub> {
+    Arc::new(AppHub::new(config, Arc::new(LocalOnly)))
+}
+
+fn test_app() -> Arc<AppHub> {
+    app(AppConfig {
+        key: "key".into(),
+        secret: "secret".into(),
+        ..AppConfig::default()
+    })
+}
+
+fn connect(app: &Arc<AppHub>, n: u64) -> (Session, Arc<RecordingOutbox>) {
+    let outbox = Arc::new(RecordingOutbox::default());
+    let slot = app.try_connect().expect("admitted");
+    (
+        Session::new(slot, n, SocketId::new(1, n), outbox.clone()),
+        outbox,
+    )
+}
+
+fn subscribe_presence(s: &mut Session, channel: &str, data: &str) {
+    let sig = crate::protocol::signature::auth_token(
+        "key",
+        "secret",
+        &format!("{}:{channel}:{data}", s.socket_id()),
+    );
+    let msg = serde_json::json!({"event":"pusher:subscribe","data":{"channel":channel,"auth":sig,"channel_data":data}});
+    s.handle_text(&msg.to_string());
+}
+
+#[test]
+fn public_subscribe_is_acknowledged_and_receives_publishes() {
+    let app = test_app();
+    let (mut s, out) = connect(&app, 1);
+    s.handle_text(r#"{"event":"pusher:subscribe","data":{"channel":"news"}}"#);
+    assert_eq!(
+        out.take(),
+        vec![r#"{"event":"pusher_internal:subscription_succeeded","data":"{}","channel":"news"}"#]
+    );
+    let n = app.publish(&Publish {
+        channel: ChannelName::parse("news", 200).unwrap(),
+        event: "e".into(),
+        data: "\"hi\"".into(),
+        except: None,
+        user_id: None,
+    });
+    assert_eq!(n, 1);
+    assert_eq!(
+        out.take(),
+        vec![r#"{"event":"e","data":"\"hi\"","channel":"news"}"#]
+    );
+}
+
+#[test]
+fn publish_skips_the_excluded_socket() {
+    let app = test_app();
+    let (mut a, out_a) = connect(&app, 1);
+    let (mut b, out_b) = connect(&app, 2);
+    for s in [&mut a, &mut b] {
+        s.handle_text(r#"{"event":"pusher:subscribe","data":{"channel":"c"}}"#);
+    }
+    out_a.take();
+    out_b.take();
+    app.publish(&Publish {
+        channel: ChannelName::parse("c", 200).unwrap(),
+        event: "e".into(),
+        data: "1".into(),
+        except: Some(a.socket_id().clone()),
+        user_id: None,
+    });
+    assert!(out_a.take().is_empty());
+    assert_eq!(out_b.take().len(), 1);
+}
+
+#[test]
+fn private_channel_needs_a_valid_auth_and_the_error_leaks_no_signature() {
+    let app = test_app();
+    let (mut s, out) = connect(&app, 1);
+    s.handle_text(r#"{"event":"pusher:subscribe","data":{"channel":"private-a","auth":"key:00"}}"#);
+    let frames = out.take();
+    assert_eq!(frames.len(), 1);
+    assert!(frames[0].contains("Received invalid Auth"), "{}", frames[0]);
+    let good = crate::protocol::signature::auth_token("key", "secret", "1.1:private-a");
+    assert!(!frames[0].contains(good.split(':').nth(1).unwrap()));
+    assert_eq!(app.stats().channels, 0);
+    s.handle_text(&format!(
+        r#"{{"event":"pusher:subscribe","data":{{"channel":"private-a","auth":"{good}"}}}}"#
+    ));
+    assert!(out.take()[0].contains("subscription_succeeded"));
+}
+
+#[test]
+fn presence_counts_a_user_once_across_sockets() {
+    let app = test_app();
+    let (mut a1, out_a1) = connect(&app, 1);
+    let (mut a2, _out_a2) = connect(&app, 2);
+    let (mut b, out_b) = connect(&app, 3);
+    subscribe_presence(&mut b, "presence-r", r#"{"user_id":"bob"}"#);
+    out_b.take();
+    subscribe_presence(
+        &mut a1,
+        "presence-r",
+        r#"{"user_id":"alice","user_info":{"n":1}}"#,
+    );
+    assert_eq!(
+        out_b.take(),
+        vec![
+            r#"{"event":"pusher_internal:member_added","data":"{\"user_id\":\"alice\",\"user_info\":{\"n\":1}}","channel":"presence-r"}"#
+        ]
+    );
+    let ok = out_a1.take();
+    assert!(ok[0].contains(r#"\"count\":2"#), "{}", ok[0]);
+    subscribe_presence(
+        &mut a2,
+        "presence-r",
+        r#"{"user_id":"alice","user_info":{"n":1}}"#,
+    );
+    assert!(
+        out_b.take().is_empty(),
+        "second socket of alice is not a new member"
+    );
+    assert_eq!(app.presence_members("presence-r").len(), 2);
+    drop(a1);
+    assert!(out_b.take().is_empty(), "alice still has a socket");
+    drop(a2);
+    assert_eq!(
+        out_b.take(),
+        vec![
+            r#"{"event":"pusher_internal:member_removed","data":"{\"user_id\":\"alice\"}","channel":"presence-r"}"#
+        ]
+    );
+}
+
+#[test]
+fn unsubscribing_a_channel_never_joined_is_a_no_op() {
+    let app = test_app();
+    let (mut a, _) = connect(&app, 1);
+    let (mut b, out_b) = connect(&app, 2);
+    subscribe_presence(&mut a, "presence-r", r#"{"user_id":"a"}"#);
+    b.handle_text(r#"{"event":"pusher:unsubscribe","data":{"channel":"presence-r"}}"#);
+    assert!(out_b.take().is_empty());
+    assert_eq!(app.stats().presence_members, 1);
+    assert_eq!(app.subscription_count("presence-r"), 1);
+}
+
+#[test]
+fn client_events_follow_webman_check_order() {
+    let app = test_app();
+    let (mut s, out) = connect(&app, 1);
+    let err = |out: &RecordingOutbox| out.take().pop().unwrap_or_default();
+    s.handle_text(r#"{"event":"foo","channel":"public"}"#);
+    assert!(err(&out).contains("only supported on private and presence channels"));
+    s.handle_text(r#"{"event":"client-a","channel":"private-x"}"#);
+    assert!(err(&out).contains("you didn't subscribe this channel"));
+    let good = crate::protocol::signature::auth_token("key", "secret", "1.1:private-x");
+    s.handle_text(&format!(
+        r#"{{"event":"pusher:subscribe","data":{{"channel":"private-x","auth":"{good}"}}}}"#
+    ));
+    out.take();
+    s.handle_text(r#"{"event":"foo","channel":"private-x"}"#);
+    assert!(err(&out).contains("client events must be prefixed by 'client-'"));
+}
+
+#[test]
+fn client_events_reach_others_not_the_sender_and_are_rate_limited() {
+    let app = test_app();
+    let (mut a, out_a) = connect(&app, 1);
+    let (mut b, out_b) = connect(&app, 2);
+    subscribe_presence(&mut a, "presence-r", r#"{"user_id":"a"}"#);
+    subscribe_presence(&mut b, "presence-r", r#"{"user_id":"b"}"#);
+    out_a.take();
+    out_b.take();
+    for _ in 0..10 {
+        a.handle_text(r#"{"event":"client-t","channel":"presence-r","data":{"x":1}}"#);
+    }
+    assert!(out_a.take().is_empty());
+    let got = out_b.take();
+    assert_eq!(got.len(), 10);
+    assert_eq!(
+        got[0],
+        r#"{"event":"client-t","data":"{\"x\":1}","channel":"presence-r","user_id":"a"}"#
+    );
+    a.handle_text(r#"{"event":"client-t","channel":"presence-r","data":{"x":1}}"#);
+    assert!(out_a.take()[0].contains("4301"));
+    assert!(out_b.take().is_empty());
+}
+
+#[test]
+fn connection_quota_is_enforced_and_released() {
+    let app = app(AppConfig {
+        key: "k".into(),
+        secret: "s".into(),
+        max_connections: 1,
+        ..AppConfig::default()
+    });
+    let first = app.try_connect().unwrap();
+    assert_eq!(
+        app.try_connect().err(),
+        Some(ErrorCode::OverConnectionQuota)
+    );
+    drop(first);
+    assert!(app.try_connect().is_ok());
+}
+
+#[test]
+fn a_thousand_presence_cycles_leave_nothing_behind() {
+    let app = test_app();
+    for i in 0..1000u64 {
+        let (mut s, _) = connect(&app, i);
+        subscribe_presence(
+            &mut s,
+            "presence-cycle",
+            &format!(r#"{{"user_id":"u{}"}}"#, i % 7),
+        );
+        if i % 2 == 0 {
+            s.handle_text(r#"{"event":"pusher:unsubscribe","data":{"channel":"presence-cycle"}}"#);
+        }
+    }
+    assert_eq!(app.stats(), AppStats::default());
+}

@@ -1,0 +1,61 @@
+//! The PHP binding: `Webman\Push\{Server, Api, PushException}`.
+//!
+//! Thin on purpose: it converts zvals to Rust values on the PHP thread and calls the layers
+//! below. No zval ever reaches a runtime thread, and every PHP-visible failure is a
+//! `PushException` (ext-php-rs turns a stray panic into a PHP `\Error` rather than a crash).
+
+mod api;
+mod server;
+
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
+use ext_php_rs::zend::ce;
+
+pub use api::Api;
+pub use server::Server;
+
+/// Thrown for invalid arguments and for servers that cannot start.
+#[php_class]
+#[php(name = "Webman\\Push\\PushException")]
+#[php(extends(ce = ce::exception, stub = "\\Exception"))]
+#[derive(Default)]
+pub struct PushException;
+
+pub(crate) fn push_error(message: impl Into<String>) -> PhpException {
+    PhpException::from_class::<PushException>(message.into())
+}
+
+/// `JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE`, the flags webman/push encodes event data with.
+pub(crate) const JSON_UNESCAPED: i64 = 64 | 256;
+
+/// PHP's own `json_encode`, so objects, `JsonSerializable` and floats encode exactly as in PHP.
+pub(crate) fn json_encode(value: &Zval, flags: i64) -> PhpResult<String> {
+    let encode =
+        ZendCallable::try_from_name("json_encode").map_err(|e| push_error(e.to_string()))?;
+    let result = encode
+        .try_call(vec![value, &flags])
+        .map_err(|e| push_error(e.to_string()))?;
+    result
+        .string()
+        .ok_or_else(|| push_error("json_encode failed: the value cannot be encoded as JSON"))
+}
+
+/// A PHP array of string keys, built on the PHP thread, as a zval.
+pub(crate) fn php_array(entries: Vec<(&str, Zval)>) -> PhpResult<Zval> {
+    let mut table = ZendHashTable::new();
+    for (k, v) in entries {
+        table.insert(k, v).map_err(|e| push_error(e.to_string()))?;
+    }
+    let mut z = Zval::new();
+    z.set_hashtable(table);
+    Ok(z)
+}
+
+#[php_module]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .name("webman_push")
+        .class::<PushException>()
+        .class::<Api>()
+        .class::<Server>()
+}

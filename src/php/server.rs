@@ -1,0 +1,151 @@
+//! `Webman\Push\Server`: the embedded push server, started in the process that calls it.
+//!
+//! In webman it is the handler of the `plugin.webman.push.server` process: webman constructs it
+//! with the plugin config in every process (harmless, nothing starts) and calls
+//! `onWorkerStart` only in the push worker, after the fork. Outside webman, `run()` keeps it in
+//! the foreground until SIGINT or SIGTERM.
+
+use super::{json_encode, push_error};
+use crate::config::ServerConfig;
+use crate::server::PushServer;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::Zval;
+use std::collections::HashMap;
+
+#[php_class]
+#[php(name = "Webman\\Push\\Server")]
+pub struct Server {
+    config: ServerConfig,
+    running: Option<PushServer>,
+}
+
+#[php_impl]
+impl Server {
+    /// `new Server(config('plugin.webman.push.app'))`: the array of `app.php`.
+    pub fn __construct(config: &Zval) -> PhpResult<Self> {
+        if config.array().is_none() {
+            return Err(push_error(
+                "Server expects the config array of config/plugin/webman/push/app.php",
+            ));
+        }
+        let json = json_encode(config, 0)?;
+        let config = ServerConfig::from_json(&json).map_err(push_error)?;
+        Ok(Server {
+            config,
+            running: None,
+        })
+    }
+
+    /// Binds both ports and starts the server threads; returns at once.
+    pub fn start(&mut self) -> PhpResult<()> {
+        if let Some(running) = &self.running {
+            return Err(push_error(format!(
+                "the push server is already running on {}",
+                running.websocket_addr()
+            )));
+        }
+        let server =
+            PushServer::start(self.config.clone()).map_err(|e| push_error(e.to_string()))?;
+        self.running = Some(server);
+        Ok(())
+    }
+
+    /// Closes every connection and the listeners; bounded by 1.5 s. False if it was not running.
+    pub fn stop(&mut self) -> bool {
+        match self.running.take() {
+            Some(server) => {
+                server.stop();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Starts and blocks until SIGINT or SIGTERM, then stops.
+    pub fn run(&mut self) -> PhpResult<()> {
+        self.start()?;
+        wait_for_stop_signal();
+        self.stop();
+        Ok(())
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The bound WebSocket port (useful when the config asked for port 0); 0 when stopped.
+    pub fn websocket_port(&self) -> i64 {
+        self.running
+            .as_ref()
+            .map_or(0, |s| i64::from(s.websocket_addr().port()))
+    }
+
+    /// The bound HTTP API port; 0 when stopped.
+    pub fn api_port(&self) -> i64 {
+        self.running
+            .as_ref()
+            .map_or(0, |s| i64::from(s.api_addr().port()))
+    }
+
+    /// Counts for monitoring and tests: connections, channels, subscriptions, presence_members.
+    pub fn stats(&self) -> HashMap<String, i64> {
+        let mut out: HashMap<String, i64> = [
+            "connections",
+            "channels",
+            "subscriptions",
+            "presence_members",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), 0))
+        .collect();
+        if let Some(server) = &self.running {
+            for app in server.hub().apps() {
+                let s = app.stats();
+                for (k, v) in [
+                    ("connections", s.connections),
+                    ("channels", s.channels),
+                    ("subscriptions", s.subscriptions),
+                    ("presence_members", s.presence_members),
+                ] {
+                    *out.entry(k.to_string()).or_default() += v as i64;
+                }
+            }
+        }
+        out
+    }
+
+    /// webman/workerman process hook: start in the worker, after the fork.
+    pub fn on_worker_start(&mut self, _worker: Option<&Zval>) -> PhpResult<()> {
+        self.start()
+    }
+
+    /// webman/workerman process hook.
+    pub fn on_worker_stop(&mut self, _worker: Option<&Zval>) -> bool {
+        self.stop()
+    }
+}
+
+/// Blocks the calling (PHP) thread until SIGINT or SIGTERM arrives.
+fn wait_for_stop_signal() {
+    // SAFETY: libc signal-set manipulation on sets owned by this frame; the signals are blocked
+    // on this thread first so sigtimedwait receives them instead of the default action.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+        let timeout = libc::timespec {
+            tv_sec: 1,
+            tv_nsec: 0,
+        };
+        loop {
+            let sig = libc::sigtimedwait(&set, std::ptr::null_mut(), &timeout);
+            if sig == libc::SIGINT || sig == libc::SIGTERM {
+                break;
+            }
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+    }
+}

@@ -1,0 +1,377 @@
+//! The HTTP API (Pusher's REST API): publish events, query channels.
+//!
+//! Every request is signed: [`Signed`] finds the app by `auth_key` (the path's app id is not
+//! trusted, so webman's fixed `/apps/1024` works), reads the body under a size limit, and checks
+//! timestamp window, `body_md5` and signature before any handler runs.
+
+use super::{unix_now, Limits};
+use crate::hub::{AppHub, Hub, Publish};
+use crate::protocol::signature::{parse_query, ApiRequest};
+use crate::protocol::{ChannelKind, ChannelName, SocketId};
+use axum::extract::{FromRequest, Path, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+#[derive(Clone)]
+struct ApiState {
+    hub: Arc<Hub>,
+    limits: Arc<Limits>,
+}
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    limits: Arc<Limits>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let app = router(ApiState { hub, limits });
+    let stop = async move {
+        let _ = shutdown.changed().await;
+    };
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        eprintln!("webman-push: HTTP API stopped: {e}");
+    }
+}
+
+fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/apps/{app_id}/events", post(trigger_events))
+        .route("/apps/{app_id}/batch_events", post(trigger_batch))
+        .route("/apps/{app_id}/channels", get(list_channels))
+        .route("/apps/{app_id}/channels/{channel}", get(channel_info))
+        .route(
+            "/apps/{app_id}/channels/{channel}/users",
+            get(channel_users),
+        )
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found") })
+        .with_state(state)
+}
+
+/// An error answer: a Pusher status code and `{"error": message}`.
+struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+    fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+/// A request whose signature checked out, with the app it is for and its body.
+struct Signed {
+    app: Arc<AppHub>,
+    params: Vec<(String, String)>,
+    body: axum::body::Bytes,
+}
+
+impl Signed {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl FromRequest<ApiState> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &ApiState) -> Result<Signed, ApiError> {
+        let method = req.method().as_str().to_owned();
+        let path = req.uri().path().to_owned();
+        let params = parse_query(req.uri().query().unwrap_or(""));
+        let limit = state.limits.max_request_body;
+        let body = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("Request body is larger than {limit} bytes"),
+                )
+            })?;
+        let key = params
+            .iter()
+            .find(|(k, _)| k == "auth_key")
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Missing auth_key in the query string",
+                )
+            })?;
+        let app = state.hub.app_by_key(key).cloned().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                format!("Invalid app_key: no app has the key {key}"),
+            )
+        })?;
+        let request = ApiRequest {
+            method: &method,
+            path: &path,
+            params: &params,
+            body: &body,
+        };
+        request
+            .verify(
+                &app.config.secret,
+                unix_now(),
+                state.limits.timestamp_window,
+            )
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+        if !app.config.enabled {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "Application disabled"));
+        }
+        Ok(Signed { app, params, body })
+    }
+}
+
+fn json_body(signed: &Signed) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(&signed.body) {
+        Ok(Value::Object(obj)) => Ok(obj),
+        Ok(_) => Err(ApiError::bad_request("Request body must be a JSON object")),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "Request body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+/// Validates one event object (`name`, `data`, `channels`/`channel`, `socket_id`) into publishes.
+fn event_publishes(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publish>, ApiError> {
+    let limits = &app.config;
+    let name = match event.get("name") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => return Err(ApiError::bad_request("name must be a non-empty string")),
+    };
+    if name.len() > limits.max_event_name_length {
+        return Err(ApiError::bad_request(format!(
+            "name is longer than {} characters",
+            limits.max_event_name_length
+        )));
+    }
+    let data = match event.get("data") {
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => return Err(ApiError::bad_request("data is required")),
+        Some(other) => other.to_string(),
+    };
+    if data.len() > limits.max_event_payload {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "data is {} bytes, the limit is {}",
+                data.len(),
+                limits.max_event_payload
+            ),
+        ));
+    }
+    let names: Vec<&str> = match (event.get("channels"), event.get("channel")) {
+        (Some(Value::Array(list)), _) => list
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .ok_or_else(|| ApiError::bad_request("channels must be an array of strings"))
+            })
+            .collect::<Result<_, _>>()?,
+        (Some(_), _) => {
+            return Err(ApiError::bad_request(
+                "channels must be an array of strings",
+            ))
+        }
+        (None, Some(Value::String(c))) => vec![c.as_str()],
+        (None, Some(_)) => return Err(ApiError::bad_request("channel must be a string")),
+        (None, None) => return Err(ApiError::bad_request("channels or channel is required")),
+    };
+    if names.is_empty() {
+        return Err(ApiError::bad_request("channels must not be empty"));
+    }
+    if names.len() > limits.max_channels_per_event {
+        return Err(ApiError::bad_request(format!(
+            "{} channels given, the limit is {}",
+            names.len(),
+            limits.max_channels_per_event
+        )));
+    }
+    let except = match event.get("socket_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(
+            SocketId::parse(s)
+                .ok_or_else(|| ApiError::bad_request(format!("Invalid socket_id {s:?}")))?,
+        ),
+        Some(_) => return Err(ApiError::bad_request("socket_id must be a string")),
+    };
+    names
+        .into_iter()
+        .map(|n| {
+            let channel = ChannelName::parse(n, limits.max_channel_name_length)
+                .map_err(|e| ApiError::bad_request(format!("Invalid channel {n:?}: {e}")))?;
+            Ok(Publish {
+                channel,
+                event: name.clone(),
+                data: data.clone(),
+                except: except.clone(),
+                user_id: None,
+            })
+        })
+        .collect()
+}
+
+async fn trigger_events(
+    Path(_app_id): Path<String>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiError> {
+    let body = json_body(&signed)?;
+    for publish in event_publishes(&signed.app, &body)? {
+        signed.app.publish(&publish);
+    }
+    Ok(Json(json!({})))
+}
+
+async fn trigger_batch(
+    Path(_app_id): Path<String>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiError> {
+    let body = json_body(&signed)?;
+    let Some(Value::Array(batch)) = body.get("batch") else {
+        return Err(ApiError::bad_request("batch must be an array of events"));
+    };
+    let max = signed.app.config.max_batch_size;
+    if batch.len() > max {
+        return Err(ApiError::bad_request(format!(
+            "batch has {} events, the limit is {max}",
+            batch.len()
+        )));
+    }
+    // Validate everything first so a bad item publishes nothing.
+    let mut all = Vec::new();
+    for (i, item) in batch.iter().enumerate() {
+        let Value::Object(item) = item else {
+            return Err(ApiError::bad_request(format!(
+                "batch[{i}] must be an object"
+            )));
+        };
+        let publishes = event_publishes(&signed.app, item)
+            .map_err(|e| ApiError::new(e.status, format!("batch[{i}]: {}", e.message)))?;
+        all.extend(publishes);
+    }
+    for publish in &all {
+        signed.app.publish(publish);
+    }
+    Ok(Json(json!({})))
+}
+
+fn info_fields(signed: &Signed) -> Vec<String> {
+    signed
+        .param("info")
+        .map(|s| {
+            s.split(',')
+                .map(|f| f.trim().to_owned())
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn list_channels(
+    Path(_app_id): Path<String>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiError> {
+    let prefix = signed.param("filter_by_prefix").unwrap_or("").to_owned();
+    let info = info_fields(&signed);
+    if info.iter().any(|f| f == "user_count") && !prefix.starts_with("presence-") {
+        return Err(ApiError::bad_request(
+            "info=user_count is only allowed with filter_by_prefix=presence-",
+        ));
+    }
+    let mut channels = Map::new();
+    for (name, subscriptions) in signed.app.channels(&prefix) {
+        let mut attrs = Map::new();
+        for field in &info {
+            match field.as_str() {
+                "user_count" => {
+                    attrs.insert(
+                        field.clone(),
+                        json!(signed.app.presence_members(name.as_str()).len()),
+                    );
+                }
+                "subscription_count" => {
+                    attrs.insert(field.clone(), json!(subscriptions));
+                }
+                _ => {}
+            }
+        }
+        channels.insert(name.to_string(), Value::Object(attrs));
+    }
+    Ok(Json(json!({ "channels": channels })))
+}
+
+async fn channel_info(
+    Path((_app_id, channel)): Path<(String, String)>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiError> {
+    let name = ChannelName::parse(&channel, signed.app.config.max_channel_name_length)
+        .map_err(|e| ApiError::bad_request(format!("Invalid channel {channel:?}: {e}")))?;
+    let app = &signed.app;
+    let mut out = Map::new();
+    out.insert("occupied".into(), json!(app.is_occupied(name.as_str())));
+    for field in info_fields(&signed) {
+        match field.as_str() {
+            "user_count" if name.kind() != ChannelKind::Presence => {
+                return Err(ApiError::bad_request(
+                    "user_count is only available for presence channels",
+                ));
+            }
+            "user_count" => {
+                out.insert(field, json!(app.presence_members(name.as_str()).len()));
+            }
+            "subscription_count" => {
+                out.insert(field, json!(app.subscription_count(name.as_str())));
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Unknown info attribute {other:?}"
+                )))
+            }
+        }
+    }
+    Ok(Json(Value::Object(out)))
+}
+
+async fn channel_users(
+    Path((_app_id, channel)): Path<(String, String)>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiError> {
+    if ChannelKind::of(&channel) != ChannelKind::Presence {
+        return Err(ApiError::bad_request(
+            "Users can only be listed for presence channels",
+        ));
+    }
+    let users: Vec<Value> = signed
+        .app
+        .presence_members(&channel)
+        .into_iter()
+        .map(|m| json!({ "id": m.user_id }))
+        .collect();
+    Ok(Json(json!({ "users": users })))
+}

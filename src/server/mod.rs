@@ -1,0 +1,193 @@
+//! The transports and their runtime: a WebSocket server and an HTTP API over one [`Hub`].
+//!
+//! [`PushServer::start`] binds both listeners synchronously (so a busy port is an error the caller
+//! sees, not a silent task failure), then starts a tokio runtime whose threads block every signal:
+//! signals belong to the embedding process (workerman drives its workers with them). The runtime
+//! must be created after any `fork()`: a forked child inherits none of its threads, so a server
+//! found in a process other than the one that started it is forgotten, never dropped.
+
+mod http_api;
+mod outbox;
+mod ws;
+
+use crate::config::ServerConfig;
+use crate::hub::Hub;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How long stopping may wait for connections to close; below webman's 2 s stop timeout.
+pub const STOP_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Why a server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Config(String),
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+    Runtime(std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Config(e) => write!(f, "{e}"),
+            StartError::Bind { what, addr, error } => {
+                write!(f, "cannot listen for {what} on {addr}: {error}")
+            }
+            StartError::Runtime(e) => write!(f, "cannot start the server threads: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Settings the transports read on every connection, fixed at start.
+pub(crate) struct Limits {
+    pub activity_timeout: Duration,
+    pub pong_timeout: Duration,
+    pub max_message_size: usize,
+    pub max_request_body: usize,
+    pub max_send_queue: usize,
+    pub timestamp_window: u64,
+    pub activity_timeout_secs: u64,
+}
+
+/// A running server. Dropping it stops it.
+pub struct PushServer {
+    runtime: Option<tokio::runtime::Runtime>,
+    shutdown: watch::Sender<bool>,
+    hub: Arc<Hub>,
+    websocket_addr: SocketAddr,
+    api_addr: SocketAddr,
+    pid: u32,
+}
+
+impl PushServer {
+    pub fn start(config: ServerConfig) -> Result<PushServer, StartError> {
+        let ws_addr = config.websocket_addr().map_err(StartError::Config)?;
+        let api_addr = config.api_addr().map_err(StartError::Config)?;
+        let bind = |what, addr| {
+            let l = std::net::TcpListener::bind(addr).map_err(|error| StartError::Bind {
+                what,
+                addr,
+                error,
+            })?;
+            l.set_nonblocking(true)
+                .map_err(|error| StartError::Bind { what, addr, error })?;
+            Ok::<_, StartError>(l)
+        };
+        let ws_listener = bind("WebSocket connections", ws_addr)?;
+        let api_listener = bind("the HTTP API", api_addr)?;
+        let websocket_addr = ws_listener.local_addr().map_err(StartError::Runtime)?;
+        let api_addr = api_listener.local_addr().map_err(StartError::Runtime)?;
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.threads)
+            .thread_name("webman-push")
+            .on_thread_start(block_all_signals)
+            .enable_all()
+            .build()
+            .map_err(StartError::Runtime)?;
+
+        let hub = Arc::new(Hub::new(config.all_apps()));
+        let limits = Arc::new(Limits {
+            activity_timeout: Duration::from_secs(config.activity_timeout),
+            activity_timeout_secs: config.activity_timeout,
+            pong_timeout: Duration::from_secs(config.pong_timeout.max(1)),
+            max_message_size: config.max_message_size,
+            max_request_body: config.max_request_body,
+            max_send_queue: config.max_send_queue,
+            timestamp_window: config.timestamp_window,
+        });
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        {
+            let _guard = runtime.enter();
+            let ws_listener =
+                tokio::net::TcpListener::from_std(ws_listener).map_err(StartError::Runtime)?;
+            let api_listener =
+                tokio::net::TcpListener::from_std(api_listener).map_err(StartError::Runtime)?;
+            runtime.spawn(ws::serve(
+                ws_listener,
+                hub.clone(),
+                limits.clone(),
+                shutdown_rx.clone(),
+            ));
+            runtime.spawn(http_api::serve(
+                api_listener,
+                hub.clone(),
+                limits,
+                shutdown_rx,
+            ));
+        }
+        Ok(PushServer {
+            runtime: Some(runtime),
+            shutdown,
+            hub,
+            websocket_addr,
+            api_addr,
+            pid: std::process::id(),
+        })
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    pub fn websocket_addr(&self) -> SocketAddr {
+        self.websocket_addr
+    }
+
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// Closes every connection (4200, "reconnect now") and the listeners, waiting at most [`STOP_TIMEOUT`].
+    pub fn stop(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        if self.pid != std::process::id() {
+            // Inherited through fork(): its threads do not exist here and dropping it would hang.
+            std::mem::forget(runtime);
+            return;
+        }
+        let _ = self.shutdown.send(true);
+        // Give connection tasks a moment to send their close frames before the runtime is torn down.
+        let deadline = std::time::Instant::now() + STOP_TIMEOUT / 2;
+        while std::time::Instant::now() < deadline && runtime.metrics().num_alive_tasks() > 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        runtime.shutdown_timeout(STOP_TIMEOUT / 2);
+    }
+}
+
+impl Drop for PushServer {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
+
+fn block_all_signals() {
+    // SAFETY: plain libc calls on a zeroed sigset owned by this frame.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Unix time in seconds.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,283 @@
+//! The WebSocket transport: handshake on `/app/{key}`, then one task per connection that reads
+//! client frames into its [`Session`] and writes whatever the hub queued in its outbox.
+//!
+//! Idle detection costs no per-message timer work: the task sleeps until the connection's
+//! deadline and only then compares it with the time of the last frame it read.
+
+use super::outbox::ConnectionOutbox;
+use super::Limits;
+use crate::hub::{AppHub, Frame, Hub, Outbox, Session};
+use crate::protocol::error::CLOSE_MESSAGE_TOO_BIG;
+use crate::protocol::message::{connection_established_frame, error_frame, PING_FRAME};
+use crate::protocol::{ErrorCode, SocketId};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::WebSocketStream;
+
+/// A client has this long to complete the WebSocket handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A batch of frames that cannot be written in this long means the peer is gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Ws = WebSocketStream<TcpStream>;
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    limits: Arc<Limits>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    // Socket ids are `<prefix>.<counter>`; a random prefix keeps them unique across restarts and nodes.
+    let prefix = random_prefix();
+    let counter = Arc::new(AtomicU64::new(1));
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    let id = counter.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(connection(stream, hub.clone(), limits.clone(), shutdown.clone(), prefix, id));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    eprintln!("webman-push: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+fn random_prefix() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    (h.finish() % 1_000_000_000) as u32
+}
+
+/// The app key of a connect path: the segment after the first `/app/` (a proxy prefix may precede it).
+fn app_key_of(path: &str) -> Option<&str> {
+    let start = path.find("/app/")? + "/app/".len();
+    let key = path[start..].split('/').next()?;
+    (!key.is_empty()).then_some(key)
+}
+
+async fn connection(
+    stream: TcpStream,
+    hub: Arc<Hub>,
+    limits: Arc<Limits>,
+    shutdown: watch::Receiver<bool>,
+    prefix: u32,
+    id: u64,
+) {
+    let mut key = None;
+    let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        match app_key_of(req.uri().path()) {
+            Some(k) => {
+                key = Some(k.to_owned());
+                Ok(resp)
+            }
+            None => {
+                let mut not_found =
+                    ErrorResponse::new(Some("Not found: connect to /app/{app_key}\n".into()));
+                *not_found.status_mut() = StatusCode::NOT_FOUND;
+                Err(not_found)
+            }
+        }
+    };
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(16 * 1024)
+        .max_write_buffer_size(usize::MAX)
+        .max_message_size(Some(limits.max_message_size))
+        .max_frame_size(Some(limits.max_message_size));
+    let handshake = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config));
+    let mut ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+        Ok(Ok(ws)) => ws,
+        _ => return,
+    };
+    let key = key.unwrap_or_default();
+    let Some(app) = hub.app_by_key(&key).cloned() else {
+        let message = format!("App key {key} does not exist on this server");
+        refuse(&mut ws, ErrorCode::AppNotFound, &message).await;
+        return;
+    };
+    let slot = match app.try_connect() {
+        Ok(slot) => slot,
+        Err(code) => {
+            let message = match code {
+                ErrorCode::AppDisabled => "Application disabled".to_owned(),
+                _ => format!(
+                    "Application is over its connection quota of {}",
+                    app.config.max_connections
+                ),
+            };
+            refuse(&mut ws, code, &message).await;
+            return;
+        }
+    };
+    let outbox = Arc::new(ConnectionOutbox::new(limits.max_send_queue));
+    let socket_id = SocketId::new(prefix, id);
+    outbox.send(Frame::from(connection_established_frame(
+        socket_id.as_str(),
+        limits.activity_timeout_secs,
+    )));
+    let session = Session::new(slot, id, socket_id, outbox.clone());
+    run(ws, session, &outbox, &app, &limits, shutdown).await;
+}
+
+async fn refuse(ws: &mut Ws, code: ErrorCode, message: &str) {
+    let frame = error_frame(Some(code.code()), message);
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
+        ws.send(Message::text(frame)).await?;
+        ws.close(Some(close_frame(code.code(), message))).await
+    })
+    .await;
+}
+
+fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    // A close reason must fit in a control frame (125 bytes including the code).
+    let mut end = reason.len().min(120);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    CloseFrame {
+        code: CloseCode::from(code),
+        reason: Utf8Bytes::from(&reason[..end]),
+    }
+}
+
+/// Why the connection loop ended, and what (if anything) to tell the client.
+enum End {
+    Gone,
+    Close(u16, String),
+}
+
+async fn run(
+    mut ws: Ws,
+    mut session: Session,
+    outbox: &ConnectionOutbox,
+    app: &AppHub,
+    limits: &Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = app;
+    let mut last_seen = Instant::now();
+    let mut pinged_at: Option<Instant> = None;
+    let mut deadline = last_seen + limits.activity_timeout;
+    let end = loop {
+        tokio::select! {
+            biased;
+            _ = outbox.ready() => {
+                let drained = outbox.drain();
+                if let Err(end) = write_batch(&mut ws, drained.frames).await {
+                    break end;
+                }
+                if let Some((code, reason)) = drained.close {
+                    break End::Close(code, reason);
+                }
+            }
+            message = ws.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    last_seen = Instant::now();
+                    session.handle_text(text.as_str());
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    last_seen = Instant::now();
+                    outbox.send(Frame::from(error_frame(None, "Binary frames are not supported; send JSON text frames")));
+                }
+                Some(Ok(Message::Ping(_))) | Some(Ok(Message::Pong(_))) => {
+                    last_seen = Instant::now();
+                    // tungstenite queued the pong; send it now.
+                    if ws.flush().await.is_err() {
+                        break End::Gone;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | Some(Ok(Message::Frame(_))) | None => break End::Gone,
+                Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                    break End::Close(CLOSE_MESSAGE_TOO_BIG, format!("Message of {size} bytes exceeds the limit of {max_size}"));
+                }
+                Some(Err(_)) => break End::Gone,
+            },
+            _ = tokio::time::sleep_until(deadline) => {
+                let now = Instant::now();
+                match pinged_at {
+                    Some(at) if last_seen <= at => {
+                        break End::Close(ErrorCode::PongNotReceived.code(), "Pong reply not received".into());
+                    }
+                    _ if now >= last_seen + limits.activity_timeout => {
+                        pinged_at = Some(now);
+                        deadline = now + limits.pong_timeout;
+                        outbox.send(Frame::from(PING_FRAME));
+                    }
+                    _ => {
+                        pinged_at = None;
+                        deadline = last_seen + limits.activity_timeout;
+                    }
+                }
+            }
+            _ = shutdown.changed() => {
+                break End::Close(ErrorCode::ReconnectNow.code(), "Server shutting down".into());
+            }
+        }
+    };
+    // Leave channels (member_removed, counts) before the socket is closed.
+    drop(session);
+    if let End::Close(code, reason) = end {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(1),
+            ws.close(Some(close_frame(code, &reason))),
+        )
+        .await;
+    }
+}
+
+async fn write_batch(ws: &mut Ws, frames: std::collections::VecDeque<Frame>) -> Result<(), End> {
+    if frames.is_empty() {
+        return Ok(());
+    }
+    let write = async {
+        for frame in frames {
+            // SAFETY: a `Frame` is only ever built from a `String`, so its bytes are UTF-8.
+            let text = unsafe { Utf8Bytes::from_bytes_unchecked(frame.into_bytes()) };
+            ws.feed(Message::Text(text)).await?;
+        }
+        ws.flush().await
+    };
+    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(End::Gone),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::app_key_of;
+
+    #[test]
+    fn app_key_is_the_segment_after_app() {
+        assert_eq!(app_key_of("/app/abc"), Some("abc"));
+        assert_eq!(app_key_of("/app/abc/"), Some("abc"));
+        assert_eq!(app_key_of("/ws/app/abc"), Some("abc"));
+        assert_eq!(app_key_of("/app/"), None);
+        assert_eq!(app_key_of("/"), None);
+        assert_eq!(app_key_of("/apps/abc"), None);
+    }
+}
