@@ -64,9 +64,16 @@ impl Server {
     /// Starts and blocks until SIGINT or SIGTERM, then stops.
     pub fn run(&mut self) -> PhpResult<()> {
         self.start()?;
-        wait_for_stop_signal();
-        self.stop();
+        self.wait();
         Ok(())
+    }
+
+    /// Blocks a started server's process until SIGINT or SIGTERM, then stops it.
+    pub fn wait(&mut self) {
+        if self.running.is_some() {
+            wait_for_stop_signal();
+            self.stop();
+        }
     }
 
     pub fn is_running(&self) -> bool {
