@@ -15,10 +15,10 @@ pub struct ServerConfig {
     pub websocket: String,
     /// Listen address of the HTTP API: `http://0.0.0.0:3232` or `host:port`.
     pub api: String,
-    /// The single app of webman's config (`app_key`, `app_secret`, optional `app_id`).
-    pub app_key: Option<String>,
-    pub app_secret: Option<String>,
-    pub app_id: Option<String>,
+    /// The single app of webman's config: `app_key`, `app_secret`, optional `app_id`, and any
+    /// [`AppConfig`] option (limits, webhooks) at the top level.
+    #[serde(flatten)]
+    pub app: AppConfig,
     /// Further apps (multi-app); each entry is an [`AppConfig`].
     pub apps: Vec<AppConfig>,
     /// Seconds of silence after which a client should ping (sent in `connection_established`).
@@ -42,9 +42,7 @@ impl Default for ServerConfig {
         ServerConfig {
             websocket: "websocket://0.0.0.0:3131".into(),
             api: "http://0.0.0.0:3232".into(),
-            app_key: None,
-            app_secret: None,
-            app_id: None,
+            app: AppConfig::default(),
             apps: Vec::new(),
             activity_timeout: 55,
             pong_timeout: 30,
@@ -61,8 +59,11 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct AppConfig {
+    #[serde(alias = "app_id", deserialize_with = "string_or_number")]
     pub id: String,
+    #[serde(alias = "app_key")]
     pub key: String,
+    #[serde(alias = "app_secret")]
     pub secret: String,
     pub enabled: bool,
     /// 0 means unlimited.
@@ -78,6 +79,44 @@ pub struct AppConfig {
     pub max_batch_size: usize,
     pub presence_max_members: usize,
     pub presence_max_member_size: usize,
+    /// Where channel occupied/vacated webhooks go (webman's `channel_hook`); empty: none.
+    pub channel_hook: String,
+    /// Where member added/removed webhooks go (webman's `user_hook`); empty: to `channel_hook` with
+    /// Pusher names, nowhere with webman names (as the original).
+    pub user_hook: String,
+    /// Event names in webhooks: webman's (`channel_added`, `user_added`, …) or Pusher's.
+    pub webhook_names: WebhookNames,
+    /// Seconds a channel (or member) must stay gone before vacated/removed is sent.
+    pub webhook_delay: f64,
+    /// Also send `client_event` webhooks (to `channel_hook`).
+    pub webhook_client_events: bool,
+    /// Seconds to keep retrying a failed webhook request.
+    pub webhook_retry_for: u64,
+    /// Webhook requests queued per destination before the oldest are dropped.
+    pub webhook_queue: usize,
+}
+
+/// Which names webhook events carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookNames {
+    /// `channel_added` / `channel_removed`, `user_added` / `user_removed`.
+    Webman,
+    /// `channel_occupied` / `channel_vacated`, `member_added` / `member_removed`.
+    Pusher,
+}
+
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        S(String),
+        N(serde_json::Number),
+    }
+    Ok(match Id::deserialize(d)? {
+        Id::S(s) => s,
+        Id::N(n) => n.to_string(),
+    })
 }
 
 impl Default for AppConfig {
@@ -97,6 +136,13 @@ impl Default for AppConfig {
             max_batch_size: 10,
             presence_max_members: 100,
             presence_max_member_size: 1024,
+            channel_hook: String::new(),
+            user_hook: String::new(),
+            webhook_names: WebhookNames::Webman,
+            webhook_delay: 3.0,
+            webhook_client_events: false,
+            webhook_retry_for: 300,
+            webhook_queue: 1000,
         }
     }
 }
@@ -113,13 +159,8 @@ impl ServerConfig {
     /// Every app this server serves: the single webman app first, then `apps`.
     pub fn all_apps(&self) -> Vec<AppConfig> {
         let mut apps = Vec::new();
-        if let Some(key) = self.app_key.as_ref().filter(|k| !k.is_empty()) {
-            apps.push(AppConfig {
-                id: self.app_id.clone().unwrap_or_else(|| "1024".into()),
-                key: key.clone(),
-                secret: self.app_secret.clone().unwrap_or_default(),
-                ..AppConfig::default()
-            });
+        if !self.app.key.is_empty() {
+            apps.push(self.app.clone());
         }
         apps.extend(self.apps.iter().cloned());
         apps
@@ -148,6 +189,22 @@ impl ServerConfig {
         }
         if self.activity_timeout == 0 {
             return Err("activity_timeout must be at least 1 second".into());
+        }
+        for app in &apps {
+            if !(0.0..=3600.0).contains(&app.webhook_delay) {
+                return Err(format!(
+                    "app {}: webhook_delay must be between 0 and 3600 seconds",
+                    app.key
+                ));
+            }
+            for url in [&app.channel_hook, &app.user_hook] {
+                if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(format!(
+                        "app {}: webhook URL {url:?} must start with http:// or https://",
+                        app.key
+                    ));
+                }
+            }
         }
         if self.threads == 0 {
             return Err("threads must be at least 1".into());
@@ -192,6 +249,19 @@ mod tests {
     }
 
     #[test]
+    fn app_options_may_sit_at_the_top_level_for_the_single_app() {
+        let c = ServerConfig::from_json(
+            r#"{"app_key":"k","app_secret":"s","app_id":7,"max_connections":3,"webhook_names":"pusher",
+                "apps":[{"id":"2","key":"k2","secret":"s2"}]}"#,
+        )
+        .unwrap();
+        let apps = c.all_apps();
+        assert_eq!((apps[0].id.as_str(), apps[0].max_connections), ("7", 3));
+        assert_eq!(apps[0].webhook_names, WebhookNames::Pusher);
+        assert_eq!((apps[1].key.as_str(), apps[1].max_connections), ("k2", 0));
+    }
+
+    #[test]
     fn a_config_without_apps_is_refused() {
         assert!(ServerConfig::from_json("{}")
             .unwrap_err()
@@ -200,9 +270,8 @@ mod tests {
 
     #[test]
     fn wrong_types_are_reported_by_key() {
-        let err =
-            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","activity_timeout":"x"}"#)
-                .unwrap_err();
+        let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","activity_timeout":"x"}"#)
+            .unwrap_err();
         assert!(
             err.contains("activity_timeout") || err.contains("invalid type"),
             "{err}"
@@ -212,17 +281,15 @@ mod tests {
     #[test]
     fn bad_listen_addresses_are_refused() {
         let err =
-            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","websocket":"nowhere"}"#)
-                .unwrap_err();
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","websocket":"nowhere"}"#).unwrap_err();
         assert!(err.contains("cannot listen"), "{err}");
     }
 
     #[test]
     fn duplicate_app_keys_are_refused() {
-        let err = ServerConfig::from_json(
-            r#"{"app_key":"k","app_secret":"s","apps":[{"key":"k","secret":"t"}]}"#,
-        )
-        .unwrap_err();
+        let err =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","apps":[{"key":"k","secret":"t"}]}"#)
+                .unwrap_err();
         assert!(err.contains("twice"), "{err}");
     }
 }

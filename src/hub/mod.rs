@@ -101,6 +101,40 @@ pub trait ClusterAdapter: Send + Sync {
     fn publish(&self, app_id: &str, publish: &Publish);
 }
 
+/// Something that changed in a channel: what webhooks report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelEvent {
+    /// The first subscriber arrived.
+    Occupied { channel: ChannelName },
+    /// The last subscriber left.
+    Vacated { channel: ChannelName },
+    /// A user's first socket joined a presence channel.
+    MemberAdded { channel: ChannelName, user_id: UserId },
+    /// A user's last socket left a presence channel.
+    MemberRemoved { channel: ChannelName, user_id: UserId },
+    /// A client event was relayed.
+    ClientEvent {
+        channel: ChannelName,
+        event: String,
+        data: String,
+        socket_id: SocketId,
+        user_id: Option<UserId>,
+    },
+}
+
+/// Told about every [`ChannelEvent`] of one app, in order per channel. Called with the channel's
+/// shard locked, so it must only queue the event, never wait.
+pub trait Observer: Send + Sync {
+    fn notify(&self, event: ChannelEvent);
+}
+
+/// Nobody is listening.
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn notify(&self, _event: ChannelEvent) {}
+}
+
 /// A single node: nothing to forward.
 pub struct LocalOnly;
 
@@ -135,15 +169,17 @@ pub struct AppHub {
     shards: Vec<RwLock<HashMap<ChannelName, Channel>>>,
     connections: AtomicUsize,
     cluster: Arc<dyn ClusterAdapter>,
+    observer: Arc<dyn Observer>,
 }
 
 impl AppHub {
-    fn new(config: AppConfig, cluster: Arc<dyn ClusterAdapter>) -> AppHub {
+    fn new(config: AppConfig, cluster: Arc<dyn ClusterAdapter>, observer: Arc<dyn Observer>) -> AppHub {
         AppHub {
             config,
             shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
             connections: AtomicUsize::new(0),
             cluster,
+            observer,
         }
     }
 
@@ -274,13 +310,22 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(apps: Vec<AppConfig>) -> Hub {
-        Hub::with_cluster(apps, Arc::new(LocalOnly))
+        Hub::with_parts(apps, Arc::new(LocalOnly), |_| Arc::new(NoObserver))
     }
 
-    pub fn with_cluster(apps: Vec<AppConfig>, cluster: Arc<dyn ClusterAdapter>) -> Hub {
+    /// A hub whose apps forward publishes through `cluster` and report channel events to the
+    /// observer `observer_for` makes for each app.
+    pub fn with_parts(
+        apps: Vec<AppConfig>,
+        cluster: Arc<dyn ClusterAdapter>,
+        observer_for: impl Fn(&AppConfig) -> Arc<dyn Observer>,
+    ) -> Hub {
         let by_key = apps
             .into_iter()
-            .map(|a| (a.key.clone(), Arc::new(AppHub::new(a, cluster.clone()))))
+            .map(|a| {
+                let observer = observer_for(&a);
+                (a.key.clone(), Arc::new(AppHub::new(a, cluster.clone(), observer)))
+            })
             .collect();
         Hub { by_key }
     }

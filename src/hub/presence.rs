@@ -22,23 +22,16 @@ pub struct PresenceMember {
 
 impl PresenceMember {
     /// Reads the signed `channel_data`: `user_id` (string or number) is required, `user_info` optional.
-    pub fn from_channel_data(
-        channel_data: &str,
-        max_info_size: usize,
-    ) -> Result<PresenceMember, String> {
-        let value: Value = serde_json::from_str(channel_data)
-            .map_err(|_| "Bad channel_data: not valid JSON".to_owned())?;
+    pub fn from_channel_data(channel_data: &str, max_info_size: usize) -> Result<PresenceMember, String> {
+        let value: Value =
+            serde_json::from_str(channel_data).map_err(|_| "Bad channel_data: not valid JSON".to_owned())?;
         let Value::Object(obj) = value else {
             return Err("Bad channel_data: expected a JSON object".into());
         };
         let user_id = match obj.get("user_id") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
-            _ => {
-                return Err(
-                    "Bad channel_data: user_id must be a non-empty string or a number".into(),
-                )
-            }
+            _ => return Err("Bad channel_data: user_id must be a non-empty string or a number".into()),
         };
         if user_id.chars().count() > MAX_USER_ID_LEN {
             return Err(format!(
@@ -102,13 +95,10 @@ impl Presence {
 
     /// Adds one socket of `member`; true when it is the user's first (announce them).
     pub fn join(&mut self, member: &PresenceMember) -> bool {
-        let entry = self
-            .members
-            .entry(member.user_id.clone())
-            .or_insert(Member {
-                user_info: member.user_info.clone(),
-                sockets: 0,
-            });
+        let entry = self.members.entry(member.user_id.clone()).or_insert(Member {
+            user_info: member.user_info.clone(),
+            sockets: 0,
+        });
         entry.sockets += 1;
         entry.sockets == 1
     }

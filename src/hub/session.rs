@@ -5,7 +5,7 @@
 //! them in the order the hub produced them. Dropping a session leaves every channel it was in.
 
 use super::presence::{Presence, PresenceMember};
-use super::{AppHub, Channel, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId};
+use super::{AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId};
 use crate::protocol::message::{
     error_frame, parse_client_message, subscription_succeeded_frame, ClientEvent, ClientMessage,
     SubscribeRequest, PONG_FRAME,
@@ -34,12 +34,7 @@ pub struct Session {
 
 impl Session {
     /// `id` must be unique on this node; `socket_id` is what clients and the API see.
-    pub fn new(
-        slot: ConnectionSlot,
-        id: u64,
-        socket_id: SocketId,
-        outbox: Arc<dyn Outbox>,
-    ) -> Session {
+    pub fn new(slot: ConnectionSlot, id: u64, socket_id: SocketId, outbox: Arc<dyn Outbox>) -> Session {
         Session {
             slot,
             id,
@@ -133,16 +128,12 @@ impl Session {
                 .presence
                 .as_ref()
                 .map_or_else(|| "{}".to_owned(), Presence::subscription_data);
-            self.outbox.send(Frame::from(subscription_succeeded_frame(
-                channel.as_str(),
-                &data,
-            )));
+            self.outbox
+                .send(Frame::from(subscription_succeeded_frame(channel.as_str(), &data)));
             return Ok(());
         }
         if let (Some(presence), Some(member)) = (entry.presence.as_ref(), member.as_ref()) {
-            if !presence.contains(&member.user_id)
-                && presence.len() >= app.config.presence_max_members
-            {
+            if !presence.contains(&member.user_id) && presence.len() >= app.config.presence_max_members {
                 let max = app.config.presence_max_members;
                 if entry.subscribers.is_empty() {
                     shard.remove(channel.as_str());
@@ -151,6 +142,11 @@ impl Session {
                     "Presence channel {channel} is full: it has the maximum of {max} members"
                 ));
             }
+        }
+        if entry.subscribers.is_empty() {
+            app.observer.notify(ChannelEvent::Occupied {
+                channel: channel.clone(),
+            });
         }
         entry.subscribers.insert(
             self.id,
@@ -162,6 +158,10 @@ impl Session {
         let data = match (entry.presence.as_mut(), member.as_ref()) {
             (Some(presence), Some(member)) => {
                 if presence.join(member) {
+                    app.observer.notify(ChannelEvent::MemberAdded {
+                        channel: channel.clone(),
+                        user_id: member.user_id.clone(),
+                    });
                     let added = Publish {
                         channel: channel.clone(),
                         event: "pusher_internal:member_added".into(),
@@ -181,10 +181,8 @@ impl Session {
             _ => "{}".to_owned(),
         };
         // Sent under the shard lock so no event on this channel can overtake it.
-        self.outbox.send(Frame::from(subscription_succeeded_frame(
-            channel.as_str(),
-            &data,
-        )));
+        self.outbox
+            .send(Frame::from(subscription_succeeded_frame(channel.as_str(), &data)));
         drop(shard);
         self.channels.insert(channel, member.map(|m| m.user_id));
         Ok(())
@@ -197,8 +195,7 @@ impl Session {
         auth: Option<&str>,
     ) -> Result<(), String> {
         let app = self.slot.app();
-        let to_sign =
-            channel_string_to_sign(self.socket_id.as_str(), channel.as_str(), channel_data);
+        let to_sign = channel_string_to_sign(self.socket_id.as_str(), channel.as_str(), channel_data);
         match auth {
             Some(auth) if verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) => Ok(()),
             // Unlike webman/push, never tell the client what the right signature would have been.
@@ -262,12 +259,20 @@ impl Session {
                 ),
             ));
         }
-        app.publish(&Publish {
+        let publish = Publish {
             channel: channel.clone(),
             event: event.event,
             data: event.data,
             except: Some(self.socket_id.clone()),
             user_id: user_id.clone(),
+        };
+        app.publish(&publish);
+        app.observer.notify(ChannelEvent::ClientEvent {
+            channel: publish.channel,
+            event: publish.event,
+            data: publish.data,
+            socket_id: self.socket_id.clone(),
+            user_id: publish.user_id,
         });
         Ok(())
     }
@@ -295,6 +300,10 @@ impl AppHub {
         }
         if let (Some(presence), Some(user_id)) = (entry.presence.as_mut(), user_id) {
             if presence.leave(user_id) {
+                self.observer.notify(ChannelEvent::MemberRemoved {
+                    channel: channel.clone(),
+                    user_id: user_id.to_owned(),
+                });
                 let removed = Publish {
                     channel: channel.clone(),
                     event: "pusher_internal:member_removed".into(),
@@ -310,6 +319,9 @@ impl AppHub {
         }
         if entry.subscribers.is_empty() {
             shard.remove(channel.as_str());
+            self.observer.notify(ChannelEvent::Vacated {
+                channel: channel.clone(),
+            });
         }
     }
 }

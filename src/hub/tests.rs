@@ -25,7 +25,7 @@ impl Outbox for RecordingOutbox {
 }
 
 fn app(config: AppConfig) -> Arc<AppHub> {
-    Arc::new(AppHub::new(config, Arc::new(LocalOnly)))
+    Arc::new(AppHub::new(config, Arc::new(LocalOnly), Arc::new(NoObserver)))
 }
 
 fn test_app() -> Arc<AppHub> {
@@ -39,10 +39,7 @@ fn test_app() -> Arc<AppHub> {
 fn connect(app: &Arc<AppHub>, n: u64) -> (Session, Arc<RecordingOutbox>) {
     let outbox = Arc::new(RecordingOutbox::default());
     let slot = app.try_connect().expect("admitted");
-    (
-        Session::new(slot, n, SocketId::new(1, n), outbox.clone()),
-        outbox,
-    )
+    (Session::new(slot, n, SocketId::new(1, n), outbox.clone()), outbox)
 }
 
 fn subscribe_presence(s: &mut Session, channel: &str, data: &str) {
@@ -221,10 +218,7 @@ fn connection_quota_is_enforced_and_released() {
         ..AppConfig::default()
     });
     let first = app.try_connect().unwrap();
-    assert_eq!(
-        app.try_connect().err(),
-        Some(ErrorCode::OverConnectionQuota)
-    );
+    assert_eq!(app.try_connect().err(), Some(ErrorCode::OverConnectionQuota));
     drop(first);
     assert!(app.try_connect().is_ok());
 }

@@ -75,9 +75,8 @@ impl Api {
         let channels: Vec<String> = if let Some(list) = channels.array() {
             list.values()
                 .map(|v| {
-                    v.coerce_to_string().ok_or_else(|| {
-                        push_error("Invalid channels: every channel must be a string")
-                    })
+                    v.coerce_to_string()
+                        .ok_or_else(|| push_error("Invalid channels: every channel must be a string"))
                 })
                 .collect::<PhpResult<_>>()?
         } else {
@@ -104,8 +103,7 @@ impl Api {
         let socket_id = coerce(socket_id, "socket_id")?;
         ChannelName::parse(&channel, usize::MAX)
             .map_err(|_| push_error(format!("Invalid channel name {channel}")))?;
-        SocketId::parse(&socket_id)
-            .ok_or_else(|| push_error(format!("Invalid socket ID {socket_id}")))?;
+        SocketId::parse(&socket_id).ok_or_else(|| push_error(format!("Invalid socket ID {socket_id}")))?;
         // webman/push tests `if ($custom_data)`: "" and "0" mean none.
         let custom = match custom_data.filter(|z| z.coerce_to_bool()) {
             Some(z) => Some(coerce(z, "custom_data")?),
@@ -173,8 +171,7 @@ impl Api {
 
 fn string_zval(s: &str) -> PhpResult<Zval> {
     let mut z = Zval::new();
-    z.set_string(s, false)
-        .map_err(|e| push_error(e.to_string()))?;
+    z.set_string(s, false).map_err(|e| push_error(e.to_string()))?;
     Ok(z)
 }
 

@@ -30,8 +30,7 @@ pub(crate) const JSON_UNESCAPED: i64 = 64 | 256;
 
 /// PHP's own `json_encode`, so objects, `JsonSerializable` and floats encode exactly as in PHP.
 pub(crate) fn json_encode(value: &Zval, flags: i64) -> PhpResult<String> {
-    let encode =
-        ZendCallable::try_from_name("json_encode").map_err(|e| push_error(e.to_string()))?;
+    let encode = ZendCallable::try_from_name("json_encode").map_err(|e| push_error(e.to_string()))?;
     let result = encode
         .try_call(vec![value, &flags])
         .map_err(|e| push_error(e.to_string()))?;

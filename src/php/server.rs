@@ -44,8 +44,7 @@ impl Server {
                 running.websocket_addr()
             )));
         }
-        let server =
-            PushServer::start(self.config.clone()).map_err(|e| push_error(e.to_string()))?;
+        let server = PushServer::start(self.config.clone()).map_err(|e| push_error(e.to_string()))?;
         self.running = Some(server);
         Ok(())
     }
@@ -96,15 +95,10 @@ impl Server {
 
     /// Counts for monitoring and tests: connections, channels, subscriptions, presence_members.
     pub fn stats(&self) -> HashMap<String, i64> {
-        let mut out: HashMap<String, i64> = [
-            "connections",
-            "channels",
-            "subscriptions",
-            "presence_members",
-        ]
-        .iter()
-        .map(|k| (k.to_string(), 0))
-        .collect();
+        let mut out: HashMap<String, i64> = ["connections", "channels", "subscriptions", "presence_members"]
+            .iter()
+            .map(|k| (k.to_string(), 0))
+            .collect();
         if let Some(server) = &self.running {
             for app in server.hub().apps() {
                 let s = app.stats();

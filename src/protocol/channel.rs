@@ -56,10 +56,7 @@ impl fmt::Display for InvalidChannelName {
         match self {
             InvalidChannelName::Empty => write!(f, "channel name must not be empty"),
             InvalidChannelName::TooLong { len, max } => {
-                write!(
-                    f,
-                    "channel name is {len} characters long, the limit is {max}"
-                )
+                write!(f, "channel name is {len} characters long, the limit is {max}")
             }
             InvalidChannelName::BadCharacter(c) => write!(
                 f,

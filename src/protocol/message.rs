@@ -82,8 +82,8 @@ pub fn parse_client_message(text: &str) -> Result<ClientMessage, MessageError> {
         "pusher:signin" => {
             let data = data_object(&obj)?;
             let auth = optional_string(data, "auth")?.unwrap_or_default();
-            let user_data = optional_string(data, "user_data")?
-                .ok_or_else(|| MessageError::new("Empty user_data"))?;
+            let user_data =
+                optional_string(data, "user_data")?.ok_or_else(|| MessageError::new("Empty user_data"))?;
             Ok(ClientMessage::Signin { auth, user_data })
         }
         e if e.starts_with("pusher:") => Err(MessageError::new("Unknown event")),
@@ -94,11 +94,7 @@ pub fn parse_client_message(text: &str) -> Result<ClientMessage, MessageError> {
                 Some(Value::String(s)) => s,
                 Some(other) => other.to_string(),
             };
-            Ok(ClientMessage::ClientEvent(ClientEvent {
-                event,
-                channel,
-                data,
-            }))
+            Ok(ClientMessage::ClientEvent(ClientEvent { event, channel, data }))
         }
     }
 }
@@ -109,9 +105,7 @@ fn data_object(
     match obj.get("data") {
         Some(Value::Object(d)) => Ok(d),
         // pusher-js always sends an object; tolerate clients that double-encode it.
-        Some(Value::String(_)) | None | Some(Value::Null) => {
-            Err(MessageError::new("Empty channel"))
-        }
+        Some(Value::String(_)) | None | Some(Value::Null) => Err(MessageError::new("Empty channel")),
         Some(_) => Err(MessageError::new("Invalid data: must be an object")),
     }
 }
@@ -124,16 +118,11 @@ fn required_channel(obj: &serde_json::Map<String, Value>) -> Result<String, Mess
     }
 }
 
-fn optional_string(
-    obj: &serde_json::Map<String, Value>,
-    key: &str,
-) -> Result<Option<String>, MessageError> {
+fn optional_string(obj: &serde_json::Map<String, Value>, key: &str) -> Result<Option<String>, MessageError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(MessageError::new(format!(
-            "Invalid {key}: must be a string"
-        ))),
+        Some(_) => Err(MessageError::new(format!("Invalid {key}: must be a string"))),
     }
 }
 
@@ -164,8 +153,7 @@ pub fn event_frame(event: &str, channel: &str, data: &str, user_id: Option<&str>
 
 /// The first frame of every accepted connection.
 pub fn connection_established_frame(socket_id: &str, activity_timeout: u64) -> String {
-    let inner =
-        format!("{{\"socket_id\":\"{socket_id}\",\"activity_timeout\":{activity_timeout}}}");
+    let inner = format!("{{\"socket_id\":\"{socket_id}\",\"activity_timeout\":{activity_timeout}}}");
     let mut out = String::from("{\"event\":\"pusher:connection_established\",\"data\":");
     push_json_str(&mut out, &inner);
     out.push('}');
@@ -189,12 +177,7 @@ pub fn error_frame(code: Option<u16>, message: &str) -> String {
 }
 
 pub fn subscription_succeeded_frame(channel: &str, data: &str) -> String {
-    event_frame(
-        "pusher_internal:subscription_succeeded",
-        channel,
-        data,
-        None,
-    )
+    event_frame("pusher_internal:subscription_succeeded", channel, data, None)
 }
 
 #[cfg(test)]
@@ -236,10 +219,7 @@ mod tests {
         assert_eq!(err("5"), "Invalid message: expected a JSON object");
         assert_eq!(err("{}"), "Empty event");
         assert_eq!(err(r#"{"event":["x"]}"#), "Invalid event: must be a string");
-        assert_eq!(
-            err(r#"{"event":"pusher:subscribe","data":{}}"#),
-            "Empty channel"
-        );
+        assert_eq!(err(r#"{"event":"pusher:subscribe","data":{}}"#), "Empty channel");
         assert_eq!(err(r#"{"event":"pusher:subscribe"}"#), "Empty channel");
         assert_eq!(
             err(r#"{"event":"pusher:subscribe","data":{"channel":["a"]}}"#),
@@ -255,10 +235,8 @@ mod tests {
 
     #[test]
     fn client_event_data_is_relayed_as_a_string() {
-        let m = parse_client_message(
-            r#"{"event":"client-a","channel":"private-x","data":{"b":[1,"/é"]}}"#,
-        )
-        .unwrap();
+        let m = parse_client_message(r#"{"event":"client-a","channel":"private-x","data":{"b":[1,"/é"]}}"#)
+            .unwrap();
         assert_eq!(
             m,
             ClientMessage::ClientEvent(ClientEvent {
@@ -267,8 +245,7 @@ mod tests {
                 data: r#"{"b":[1,"/é"]}"#.into()
             })
         );
-        let m = parse_client_message(r#"{"event":"client-a","channel":"private-x","data":"raw"}"#)
-            .unwrap();
+        let m = parse_client_message(r#"{"event":"client-a","channel":"private-x","data":"raw"}"#).unwrap();
         assert!(matches!(m, ClientMessage::ClientEvent(ClientEvent { data, .. }) if data == "raw"));
     }
 

@@ -36,11 +36,7 @@ pub fn verify_hmac_sha256_hex(secret: &str, message: &str, provided_hex: &str) -
 }
 
 /// What a private or presence subscription signs: `socket_id:channel[:channel_data]`.
-pub fn channel_string_to_sign(
-    socket_id: &str,
-    channel: &str,
-    channel_data: Option<&str>,
-) -> String {
+pub fn channel_string_to_sign(socket_id: &str, channel: &str, channel_data: Option<&str>) -> String {
     match channel_data {
         Some(d) => format!("{socket_id}:{channel}:{d}"),
         None => format!("{socket_id}:{channel}"),
@@ -80,12 +76,7 @@ pub fn api_string_to_sign(method: &str, path: &str, params: &[(String, String)])
         .collect();
     pairs.sort();
     let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!(
-        "{}\n{}\n{}",
-        method.to_ascii_uppercase(),
-        path,
-        query.join("&")
-    )
+    format!("{}\n{}\n{}", method.to_ascii_uppercase(), path, query.join("&"))
 }
 
 /// Builds the signed query string a client sends: the given params plus `auth_key`,
@@ -192,9 +183,7 @@ impl ApiRequest<'_> {
 
 /// Parses a raw query string into URL-decoded pairs.
 pub fn parse_query(raw: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.as_bytes())
-        .into_owned()
-        .collect()
+    form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
 }
 
 #[cfg(test)]
@@ -236,10 +225,7 @@ mod tests {
     #[test]
     fn user_signin_matches_the_pusher_docs_vector() {
         assert_eq!(
-            hmac_sha256_hex(
-                SECRET,
-                &user_string_to_sign("1234.1234", r#"{"id":"12345"}"#)
-            ),
+            hmac_sha256_hex(SECRET, &user_string_to_sign("1234.1234", r#"{"id":"12345"}"#)),
             "4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba"
         );
     }

@@ -14,8 +14,7 @@ impl SocketId {
 
     pub fn parse(s: &str) -> Option<SocketId> {
         let (a, b) = s.split_once('.')?;
-        let digits =
-            |p: &str| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit());
+        let digits = |p: &str| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit());
         (digits(a) && digits(b)).then(|| SocketId(s.to_owned()))
     }
 

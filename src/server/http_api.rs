@@ -34,10 +34,7 @@ pub(crate) async fn serve(
     let stop = async move {
         let _ = shutdown.changed().await;
     };
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await
-    {
+    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
         eprintln!("webman-push: HTTP API stopped: {e}");
     }
 }
@@ -48,10 +45,7 @@ fn router(state: ApiState) -> Router {
         .route("/apps/{app_id}/batch_events", post(trigger_batch))
         .route("/apps/{app_id}/channels", get(list_channels))
         .route("/apps/{app_id}/channels/{channel}", get(channel_info))
-        .route(
-            "/apps/{app_id}/channels/{channel}/users",
-            get(channel_users),
-        )
+        .route("/apps/{app_id}/channels/{channel}/users", get(channel_users))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found") })
         .with_state(state)
 }
@@ -104,24 +98,17 @@ impl FromRequest<ApiState> for Signed {
         let path = req.uri().path().to_owned();
         let params = parse_query(req.uri().query().unwrap_or(""));
         let limit = state.limits.max_request_body;
-        let body = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("Request body is larger than {limit} bytes"),
-                )
-            })?;
+        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Request body is larger than {limit} bytes"),
+            )
+        })?;
         let key = params
             .iter()
             .find(|(k, _)| k == "auth_key")
             .map(|(_, v)| v.as_str())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "Missing auth_key in the query string",
-                )
-            })?;
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Missing auth_key in the query string"))?;
         let app = state.hub.app_by_key(key).cloned().ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -135,11 +122,7 @@ impl FromRequest<ApiState> for Signed {
             body: &body,
         };
         request
-            .verify(
-                &app.config.secret,
-                unix_now(),
-                state.limits.timestamp_window,
-            )
+            .verify(&app.config.secret, unix_now(), state.limits.timestamp_window)
             .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
         if !app.config.enabled {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "Application disabled"));
@@ -194,11 +177,7 @@ fn event_publishes(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publi
                     .ok_or_else(|| ApiError::bad_request("channels must be an array of strings"))
             })
             .collect::<Result<_, _>>()?,
-        (Some(_), _) => {
-            return Err(ApiError::bad_request(
-                "channels must be an array of strings",
-            ))
-        }
+        (Some(_), _) => return Err(ApiError::bad_request("channels must be an array of strings")),
         (None, Some(Value::String(c))) => vec![c.as_str()],
         (None, Some(_)) => return Err(ApiError::bad_request("channel must be a string")),
         (None, None) => return Err(ApiError::bad_request("channels or channel is required")),
@@ -216,8 +195,7 @@ fn event_publishes(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publi
     let except = match event.get("socket_id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(
-            SocketId::parse(s)
-                .ok_or_else(|| ApiError::bad_request(format!("Invalid socket_id {s:?}")))?,
+            SocketId::parse(s).ok_or_else(|| ApiError::bad_request(format!("Invalid socket_id {s:?}")))?,
         ),
         Some(_) => return Err(ApiError::bad_request("socket_id must be a string")),
     };
@@ -237,10 +215,7 @@ fn event_publishes(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publi
         .collect()
 }
 
-async fn trigger_events(
-    Path(_app_id): Path<String>,
-    signed: Signed,
-) -> Result<Json<Value>, ApiError> {
+async fn trigger_events(Path(_app_id): Path<String>, signed: Signed) -> Result<Json<Value>, ApiError> {
     let body = json_body(&signed)?;
     for publish in event_publishes(&signed.app, &body)? {
         signed.app.publish(&publish);
@@ -248,10 +223,7 @@ async fn trigger_events(
     Ok(Json(json!({})))
 }
 
-async fn trigger_batch(
-    Path(_app_id): Path<String>,
-    signed: Signed,
-) -> Result<Json<Value>, ApiError> {
+async fn trigger_batch(Path(_app_id): Path<String>, signed: Signed) -> Result<Json<Value>, ApiError> {
     let body = json_body(&signed)?;
     let Some(Value::Array(batch)) = body.get("batch") else {
         return Err(ApiError::bad_request("batch must be an array of events"));
@@ -267,9 +239,7 @@ async fn trigger_batch(
     let mut all = Vec::new();
     for (i, item) in batch.iter().enumerate() {
         let Value::Object(item) = item else {
-            return Err(ApiError::bad_request(format!(
-                "batch[{i}] must be an object"
-            )));
+            return Err(ApiError::bad_request(format!("batch[{i}] must be an object")));
         };
         let publishes = event_publishes(&signed.app, item)
             .map_err(|e| ApiError::new(e.status, format!("batch[{i}]: {}", e.message)))?;
@@ -293,10 +263,7 @@ fn info_fields(signed: &Signed) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn list_channels(
-    Path(_app_id): Path<String>,
-    signed: Signed,
-) -> Result<Json<Value>, ApiError> {
+async fn list_channels(Path(_app_id): Path<String>, signed: Signed) -> Result<Json<Value>, ApiError> {
     let prefix = signed.param("filter_by_prefix").unwrap_or("").to_owned();
     let info = info_fields(&signed);
     if info.iter().any(|f| f == "user_count") && !prefix.starts_with("presence-") {
@@ -348,11 +315,7 @@ async fn channel_info(
             "subscription_count" => {
                 out.insert(field, json!(app.subscription_count(name.as_str())));
             }
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "Unknown info attribute {other:?}"
-                )))
-            }
+            other => return Err(ApiError::bad_request(format!("Unknown info attribute {other:?}"))),
         }
     }
     Ok(Json(Value::Object(out)))

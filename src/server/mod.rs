@@ -8,10 +8,13 @@
 
 mod http_api;
 mod outbox;
+mod webhook;
 mod ws;
 
+pub use webhook::Backlog as WebhookBacklog;
+
 use crate::config::ServerConfig;
-use crate::hub::Hub;
+use crate::hub::{Hub, LocalOnly};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,6 +65,7 @@ pub struct PushServer {
     runtime: Option<tokio::runtime::Runtime>,
     shutdown: watch::Sender<bool>,
     hub: Arc<Hub>,
+    webhooks: Arc<webhook::WebhookStats>,
     websocket_addr: SocketAddr,
     api_addr: SocketAddr,
     pid: u32,
@@ -72,11 +76,8 @@ impl PushServer {
         let ws_addr = config.websocket_addr().map_err(StartError::Config)?;
         let api_addr = config.api_addr().map_err(StartError::Config)?;
         let bind = |what, addr| {
-            let l = std::net::TcpListener::bind(addr).map_err(|error| StartError::Bind {
-                what,
-                addr,
-                error,
-            })?;
+            let l =
+                std::net::TcpListener::bind(addr).map_err(|error| StartError::Bind { what, addr, error })?;
             l.set_nonblocking(true)
                 .map_err(|error| StartError::Bind { what, addr, error })?;
             Ok::<_, StartError>(l)
@@ -94,7 +95,11 @@ impl PushServer {
             .build()
             .map_err(StartError::Runtime)?;
 
-        let hub = Arc::new(Hub::new(config.all_apps()));
+        let apps = config.all_apps();
+        let webhooks = webhook::Webhooks::new(&apps);
+        let hub = Arc::new(Hub::with_parts(apps, Arc::new(LocalOnly), |app| {
+            webhooks.observer_for(&app.key)
+        }));
         let limits = Arc::new(Limits {
             activity_timeout: Duration::from_secs(config.activity_timeout),
             activity_timeout_secs: config.activity_timeout,
@@ -105,10 +110,9 @@ impl PushServer {
             timestamp_window: config.timestamp_window,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
-        {
+        let webhooks = {
             let _guard = runtime.enter();
-            let ws_listener =
-                tokio::net::TcpListener::from_std(ws_listener).map_err(StartError::Runtime)?;
+            let ws_listener = tokio::net::TcpListener::from_std(ws_listener).map_err(StartError::Runtime)?;
             let api_listener =
                 tokio::net::TcpListener::from_std(api_listener).map_err(StartError::Runtime)?;
             runtime.spawn(ws::serve(
@@ -121,13 +125,15 @@ impl PushServer {
                 api_listener,
                 hub.clone(),
                 limits,
-                shutdown_rx,
+                shutdown_rx.clone(),
             ));
-        }
+            webhooks.spawn(shutdown_rx)
+        };
         Ok(PushServer {
             runtime: Some(runtime),
             shutdown,
             hub,
+            webhooks,
             websocket_addr,
             api_addr,
             pid: std::process::id(),
@@ -144,6 +150,11 @@ impl PushServer {
 
     pub fn api_addr(&self) -> SocketAddr {
         self.api_addr
+    }
+
+    /// Webhook requests waiting, delivered and dropped, over every receiver.
+    pub fn webhook_backlog(&self) -> WebhookBacklog {
+        self.webhooks.backlog()
     }
 
     /// Closes every connection (4200, "reconnect now") and the listeners, waiting at most [`STOP_TIMEOUT`].
@@ -166,7 +177,13 @@ impl PushServer {
         while std::time::Instant::now() < deadline && runtime.metrics().num_alive_tasks() > 0 {
             std::thread::sleep(Duration::from_millis(5));
         }
-        runtime.shutdown_timeout(STOP_TIMEOUT / 2);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Stopped from inside another runtime (an embedding async program, tests): tokio
+            // forbids blocking here, so tear ours down on a plain thread.
+            let _ = std::thread::spawn(move || runtime.shutdown_timeout(STOP_TIMEOUT / 2)).join();
+        } else {
+            runtime.shutdown_timeout(STOP_TIMEOUT / 2);
+        }
     }
 }
 

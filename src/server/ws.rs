@@ -95,8 +95,7 @@ async fn connection(
                 Ok(resp)
             }
             None => {
-                let mut not_found =
-                    ErrorResponse::new(Some("Not found: connect to /app/{app_key}\n".into()));
+                let mut not_found = ErrorResponse::new(Some("Not found: connect to /app/{app_key}\n".into()));
                 *not_found.status_mut() = StatusCode::NOT_FOUND;
                 Err(not_found)
             }
@@ -241,11 +240,8 @@ async fn run(
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     if let End::Close(code, reason) = end {
-        let _ = tokio::time::timeout(
-            Duration::from_secs(1),
-            ws.close(Some(close_frame(code, &reason))),
-        )
-        .await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(1), ws.close(Some(close_frame(code, &reason)))).await;
     }
 }
 

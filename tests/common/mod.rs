@@ -1,0 +1,88 @@
+//! Helpers for the Rust integration tests: a real server on loopback ports and real clients.
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+use webman_push::config::ServerConfig;
+use webman_push::server::PushServer;
+
+pub const KEY: &str = "test-key";
+pub const SECRET: &str = "test-secret";
+
+/// Starts a server on free loopback ports with `extra` merged into a minimal config.
+pub fn start_server(extra: Value) -> PushServer {
+    let mut config = serde_json::json!({
+        "app_key": KEY, "app_secret": SECRET,
+        "websocket": "websocket://127.0.0.1:0", "api": "http://127.0.0.1:0",
+    });
+    if let (Value::Object(c), Value::Object(e)) = (&mut config, extra) {
+        c.extend(e);
+    }
+    let config = ServerConfig::from_json(&config.to_string()).expect("valid test config");
+    PushServer::start(config).expect("server starts")
+}
+
+pub struct Client {
+    ws: WebSocketStream<TcpStream>,
+    pub socket_id: String,
+}
+
+impl Client {
+    pub async fn connect(server: &PushServer) -> Client {
+        let addr = server.websocket_addr();
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        let url = format!("ws://{addr}/app/{KEY}?protocol=7");
+        let (ws, _) = tokio_tungstenite::client_async(url, tcp)
+            .await
+            .expect("handshake");
+        let mut client = Client {
+            ws,
+            socket_id: String::new(),
+        };
+        let established = client.next_event().await.expect("connection_established");
+        let data: Value = serde_json::from_str(established["data"].as_str().unwrap()).unwrap();
+        client.socket_id = data["socket_id"].as_str().unwrap().to_owned();
+        client
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.ws
+            .send(Message::text(frame.to_string()))
+            .await
+            .expect("send");
+    }
+
+    /// The next JSON frame, or None after 3 s of silence or a close.
+    pub async fn next_event(&mut self) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(3), self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(t.as_str()).ok(),
+                Ok(Some(Ok(Message::Ping(_)))) | Ok(Some(Ok(Message::Pong(_)))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    pub async fn subscribe(&mut self, channel: &str) -> Value {
+        self.send(serde_json::json!({"event":"pusher:subscribe","data":{"channel":channel}}))
+            .await;
+        self.next_event().await.expect("subscription answer")
+    }
+
+    pub async fn subscribe_presence(&mut self, channel: &str, channel_data: &str) -> Value {
+        let to_sign = format!("{}:{channel}:{channel_data}", self.socket_id);
+        let auth = webman_push::protocol::signature::auth_token(KEY, SECRET, &to_sign);
+        self.send(serde_json::json!({"event":"pusher:subscribe",
+            "data":{"channel":channel,"auth":auth,"channel_data":channel_data}}))
+            .await;
+        self.next_event().await.expect("subscription answer")
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
