@@ -1,0 +1,37 @@
+--TEST--
+Server::stats() counts an open connection, its channel and its subscription
+--FILE--
+<?php
+require __DIR__ . '/lib/push.php';
+$server = start_server();
+$stats = $server->stats();
+ksort($stats);
+var_dump($stats);
+$ws = connect_client($server->websocketPort());
+subscribe($ws, 'user-1');
+$stats = $server->stats();
+ksort($stats);
+var_dump($stats);
+$server->stop();
+?>
+--EXPECT--
+array(4) {
+  ["channels"]=>
+  int(0)
+  ["connections"]=>
+  int(0)
+  ["presence_members"]=>
+  int(0)
+  ["subscriptions"]=>
+  int(0)
+}
+array(4) {
+  ["channels"]=>
+  int(1)
+  ["connections"]=>
+  int(1)
+  ["presence_members"]=>
+  int(0)
+  ["subscriptions"]=>
+  int(1)
+}
