@@ -1,0 +1,60 @@
+<?php
+/**
+ * webman/push configuration (same keys and defaults as the original webman/push plugin).
+ *
+ * The push server is the webman_push PHP extension (Rust). It reads this whole array; keys it does not
+ * know (enable, auth) are used by webman and route.php only. The commented keys are optional: the
+ * value shown is the default used when the key is absent.
+ */
+return [
+    // false: webman loads neither the push process nor the routes of this plugin.
+    'enable'       => true,
+    // WebSocket (Pusher protocol) listen address; clients connect to ws://host:3131/app/<app_key>.
+    'websocket'    => 'websocket://0.0.0.0:3131',
+    // HTTP API listen address (Webman\Push\Api talks to it; route.php uses it with 0.0.0.0 → 127.0.0.1).
+    'api'          => 'http://0.0.0.0:3232',
+    // The app's key and secret; the installer replaces the placeholders with random 32-hex strings.
+    'app_key'      => 'APP_KEY_TO_REPLACE',
+    'app_secret'   => 'APP_SECRET_TO_REPLACE',
+    // URL the server POSTs channel_added / channel_removed webhooks to (signed with app_secret); '' = none.
+    'channel_hook' => 'http://127.0.0.1:8787/plugin/webman/push/hook',
+    // Path of the private/presence channel auth route in route.php (give the same URL to the JS client).
+    'auth'         => '/plugin/webman/push/auth',
+
+    // ---- Optional (extension only). Defaults shown; uncomment to change. ----
+
+    // Server runtime
+    // 'threads'          => 2,        // worker threads of the server
+    // 'activity_timeout' => 55,       // seconds of silence before a client should ping (sent to clients)
+    // 'pong_timeout'     => 30,       // seconds to wait for a reply after the server pinged an idle client (then close 4201)
+    // 'max_message_size' => 65536,    // largest WebSocket message a client may send, bytes (bigger: close 1009)
+    // 'max_request_body' => 1048576,  // largest HTTP API request body, bytes (bigger: 413)
+    // 'max_send_queue'   => 1048576,  // bytes queued for one slow client before it is disconnected (close 4100)
+    // 'timestamp_window' => 600,      // allowed clock skew of HTTP API auth_timestamp, seconds (0 = not checked)
+
+    // This app (the app_key above)
+    // 'app_id'                   => '1024',   // app id (Webman\Push\Api always signs under /apps/1024; the id in the path is not checked)
+    // 'max_connections'          => 0,        // simultaneous connections of this app, 0 = unlimited (over it: close 4004)
+    // 'client_events'            => true,     // allow client-* events on private/presence channels
+    // 'client_event_rate'        => 10,       // client events per second per connection (over it: error 4301)
+    // 'max_event_payload'        => 102400,   // largest event data, bytes (HTTP API: 413)
+    // 'max_channel_name_length'  => 200,      // longest channel name
+    // 'max_event_name_length'    => 200,      // longest event name
+    // 'max_channels_per_event'   => 100,      // channels one HTTP API event may name
+    // 'max_batch_size'           => 10,       // events in one /batch_events request
+    // 'presence_max_members'     => 100,      // members of one presence channel
+    // 'presence_max_member_size' => 1024,     // bytes of one presence member's user_info
+
+    // Webhooks
+    // 'user_hook'             => '',        // URL for user_added / user_removed (presence) webhooks; '' = none
+    // 'webhook_names'         => 'webman',  // 'webman': channel_added/_removed, user_added/_removed; 'pusher': channel_occupied/_vacated, member_added/_removed
+    // 'webhook_delay'         => 3.0,       // seconds a channel or member must stay gone before the removed webhook is sent
+    // 'webhook_client_events' => false,     // also send client_event webhooks to channel_hook
+    // 'webhook_retry_for'     => 300,       // seconds to keep retrying a failed webhook request
+    // 'webhook_queue'         => 1000,      // webhook requests queued per destination before the oldest are dropped
+
+    // More apps served by the same server: each entry takes id, key, secret, enabled and the per-app keys above.
+    // 'apps' => [
+    //     ['id' => '2', 'key' => 'another-key', 'secret' => 'another-secret'],
+    // ],
+];
