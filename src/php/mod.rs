@@ -7,22 +7,35 @@
 mod api;
 mod server;
 
+use ext_php_rs::builders::ClassBuilder;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
-use ext_php_rs::zend::ce;
+use ext_php_rs::zend::{ce, ClassEntry};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 pub use api::Api;
 pub use server::Server;
 
-/// Thrown for invalid arguments and for servers that cannot start.
-#[php_class]
-#[php(name = "Webman\\Push\\PushException")]
-#[php(extends(ce = ce::exception, stub = "\\Exception"))]
-#[derive(Default)]
-pub struct PushException;
+/// `Webman\Push\PushException extends \Exception`, thrown for invalid arguments and for servers
+/// that cannot start. Registered by hand rather than as a `#[php_class]` so that it keeps
+/// Exception's own constructor: applications `throw new PushException($message, $code)` too.
+static PUSH_EXCEPTION: AtomicPtr<ClassEntry> = AtomicPtr::new(std::ptr::null_mut());
+
+unsafe extern "C" fn register_push_exception(_type: i32, _module_number: i32) -> i32 {
+    let registered = ClassBuilder::new("Webman\\Push\\PushException")
+        .extends((ce::exception, "\\Exception"))
+        .registration(|class, _| PUSH_EXCEPTION.store(class, Ordering::Release))
+        .register();
+    // 0 is SUCCESS for a module startup function.
+    i32::from(registered.is_err())
+}
 
 pub(crate) fn push_error(message: impl Into<String>) -> PhpException {
-    PhpException::from_class::<PushException>(message.into())
+    // SAFETY: set once at module startup to a class entry the engine keeps for the process.
+    match unsafe { PUSH_EXCEPTION.load(Ordering::Acquire).as_ref() } {
+        Some(class) => PhpException::new(message.into(), 0, class),
+        None => PhpException::from_message(message.into()),
+    }
 }
 
 /// `JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE`, the flags webman/push encodes event data with.
@@ -54,7 +67,7 @@ pub(crate) fn php_array(entries: Vec<(&str, Zval)>) -> PhpResult<Zval> {
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .name("webman_push")
-        .class::<PushException>()
+        .startup_function(register_push_exception)
         .class::<Api>()
         .class::<Server>()
 }
