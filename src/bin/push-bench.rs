@@ -5,10 +5,15 @@
 //! `Api::trigger` calls/s, and memory across connect/disconnect rounds. The server is an external
 //! process given by address; its CPU time and memory are read from /proc/<server-pid>.
 
+#[path = "push-bench/args.rs"]
 mod args;
+#[path = "push-bench/client.rs"]
 mod client;
+#[path = "push-bench/scenarios.rs"]
 mod scenarios;
+#[path = "push-bench/stats.rs"]
 mod stats;
+#[path = "push-bench/subscribers.rs"]
 mod subscribers;
 
 use args::{Args, USAGE};

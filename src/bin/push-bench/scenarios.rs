@@ -2,7 +2,7 @@
 
 use crate::args::Args;
 use crate::client::{event_body, Publisher, Sources};
-use crate::stats::{load_avg, ms, now_ns, Histogram, ServerProc};
+use crate::stats::{load_avg, now_ns, Histogram, ServerProc};
 use crate::subscribers::{join_all, open_many, Drops};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -425,12 +425,12 @@ pub async fn fanout(b: &Bench) -> Result<Value, String> {
                         }
                         if first_error {
                             first_error = false;
-                            match other {
+                            match &other {
                                 Ok(r) => eprintln!("  publish answered {}: {}", r.status, String::from_utf8_lossy(&r.body)),
                                 Err(e) => eprintln!("  publish failed: {e}"),
                             }
                         }
-                        if matches!(other, Err(_)) {
+                        if other.is_err() {
                             break;
                         }
                     }
