@@ -79,6 +79,13 @@ pub struct AppConfig {
     pub max_batch_size: usize,
     pub presence_max_members: usize,
     pub presence_max_member_size: usize,
+    /// Seconds a connection may stay without signing in or joining a private/presence channel
+    /// before it is closed with 4009; 0 disables the check.
+    pub user_authentication_timeout: u64,
+    /// Send `pusher_internal:subscription_count` to subscribers of non-presence channels.
+    pub subscription_count: bool,
+    /// Seconds a cache channel keeps its last event.
+    pub cache_ttl: u64,
     /// Where channel occupied/vacated webhooks go (webman's `channel_hook`); empty: none.
     pub channel_hook: String,
     /// Where member added/removed webhooks go (webman's `user_hook`); empty: to `channel_hook` with
@@ -136,6 +143,9 @@ impl Default for AppConfig {
             max_batch_size: 10,
             presence_max_members: 100,
             presence_max_member_size: 1024,
+            user_authentication_timeout: 0,
+            subscription_count: false,
+            cache_ttl: 1800,
             channel_hook: String::new(),
             user_hook: String::new(),
             webhook_names: WebhookNames::Webman,

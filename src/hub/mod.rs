@@ -10,23 +10,32 @@
 
 mod presence;
 mod session;
+mod users;
 
 pub use presence::{PresenceMember, UserId};
 pub use session::Session;
+pub use users::SignedInUser;
 
 use crate::config::AppConfig;
-use crate::protocol::message::event_frame;
+use crate::protocol::channel::is_cache_channel;
+use crate::protocol::message::{event_frame, subscription_count_frame};
 use crate::protocol::{ChannelName, ErrorCode, SocketId};
 use bytes::Bytes;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use presence::Presence;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+use users::Users;
 
 const SHARDS: usize = 16;
+/// Above this many subscribers, `subscription_count` goes out at most every
+/// [`SUBSCRIPTION_COUNT_INTERVAL`] (Pusher's rule).
+const SUBSCRIPTION_COUNT_BURST: usize = 100;
+const SUBSCRIPTION_COUNT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// One serialised server→client text frame, shared by every recipient (cloning is a refcount).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +92,8 @@ pub struct Publish {
     pub except: Option<SocketId>,
     /// Set on client events in presence channels.
     pub user_id: Option<String>,
+    /// Client events are relayed but never cached.
+    pub from_client: bool,
 }
 
 impl Publish {
@@ -112,6 +123,8 @@ pub enum ChannelEvent {
     MemberAdded { channel: ChannelName, user_id: UserId },
     /// A user's last socket left a presence channel.
     MemberRemoved { channel: ChannelName, user_id: UserId },
+    /// A client subscribed to an empty cache channel.
+    CacheMiss { channel: ChannelName },
     /// A client event was relayed.
     ClientEvent {
         channel: ChannelName,
@@ -152,6 +165,36 @@ struct Channel {
     /// Keyed by the connection's numeric id (unique within this node).
     subscribers: HashMap<u64, Subscriber>,
     presence: Option<Presence>,
+    /// When `subscription_count` last went out, and whether a newer count is waiting.
+    count_sent: Option<Instant>,
+    count_dirty: bool,
+}
+
+impl Channel {
+    /// Tells every subscriber the new count, throttled on busy channels.
+    fn announce_count(&mut self, name: &ChannelName, now: Instant) {
+        let n = self.subscribers.len();
+        let recent = self
+            .count_sent
+            .is_some_and(|t| now.duration_since(t) < SUBSCRIPTION_COUNT_INTERVAL);
+        if n > SUBSCRIPTION_COUNT_BURST && recent {
+            self.count_dirty = true;
+            return;
+        }
+        let frame = Frame::from(subscription_count_frame(name.as_str(), n));
+        for sub in self.subscribers.values() {
+            sub.outbox.send(frame.clone());
+        }
+        self.count_sent = Some(now);
+        self.count_dirty = false;
+    }
+}
+
+/// The last event of a cache channel.
+struct CachedEvent {
+    frame: Frame,
+    data: String,
+    expires: Instant,
 }
 
 /// Counts a test or an operator can read.
@@ -170,6 +213,8 @@ pub struct AppHub {
     connections: AtomicUsize,
     cluster: Arc<dyn ClusterAdapter>,
     observer: Arc<dyn Observer>,
+    users: Users,
+    cache: Mutex<HashMap<ChannelName, CachedEvent>>,
 }
 
 impl AppHub {
@@ -180,6 +225,8 @@ impl AppHub {
             connections: AtomicUsize::new(0),
             cluster,
             observer,
+            users: Users::default(),
+            cache: Mutex::new(HashMap::new()),
         }
     }
 
@@ -216,12 +263,20 @@ impl AppHub {
 
     /// Delivers to this node only: what the cluster adapter calls for events from other nodes.
     pub fn deliver_local(&self, publish: &Publish) -> usize {
+        // Serialised once; every recipient shares these bytes.
+        let frame = publish.frame();
         let shard = self.shard(publish.channel.as_str()).read();
+        if !publish.from_client && is_cache_channel(publish.channel.as_str()) {
+            let cached = CachedEvent {
+                frame: frame.clone(),
+                data: publish.data.clone(),
+                expires: Instant::now() + Duration::from_secs(self.config.cache_ttl),
+            };
+            self.cache.lock().insert(publish.channel.clone(), cached);
+        }
         let Some(channel) = shard.get(publish.channel.as_str()) else {
             return 0;
         };
-        // Serialised once; every recipient shares these bytes.
-        let frame = publish.frame();
         let mut delivered = 0;
         for sub in channel.subscribers.values() {
             if publish.except.as_ref() == Some(&sub.socket_id) {
@@ -267,6 +322,37 @@ impl AppHub {
         }
         out.sort();
         out
+    }
+
+    /// The cached event of a cache channel: its data and seconds left to live.
+    pub fn cached(&self, channel: &str) -> Option<(String, u64)> {
+        let now = Instant::now();
+        let cache = self.cache.lock();
+        let c = cache.get(channel).filter(|c| c.expires > now)?;
+        Some((c.data.clone(), c.expires.duration_since(now).as_secs()))
+    }
+
+    /// Closes every connection signed in as `user` (4009); returns how many.
+    pub fn terminate_user_connections(&self, user: &str) -> usize {
+        self.users.terminate(user)
+    }
+
+    /// Signed-in users online and watchlist entries held, for leak checks.
+    pub fn user_counts(&self) -> (usize, usize) {
+        self.users.counts()
+    }
+
+    /// Periodic housekeeping: throttled subscription counts, expired cache entries.
+    pub fn tick(&self, now: Instant) {
+        if self.config.subscription_count {
+            for shard in &self.shards {
+                let mut shard = shard.write();
+                for (name, channel) in shard.iter_mut().filter(|(_, c)| c.count_dirty) {
+                    channel.announce_count(name, now);
+                }
+            }
+        }
+        self.cache.lock().retain(|_, c| c.expires > now);
     }
 
     pub fn stats(&self) -> AppStats {

@@ -5,12 +5,14 @@
 //! them in the order the hub produced them. Dropping a session leaves every channel it was in.
 
 use super::presence::{Presence, PresenceMember};
+use super::users::{SignedInUser, MAX_WATCHLIST};
 use super::{AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId};
+use crate::protocol::channel::{is_cache_channel, server_to_user_id};
 use crate::protocol::message::{
-    error_frame, parse_client_message, subscription_succeeded_frame, ClientEvent, ClientMessage,
-    SubscribeRequest, PONG_FRAME,
+    cache_miss_frame, error_frame, parse_client_message, signin_success_frame, subscription_succeeded_frame,
+    ClientEvent, ClientMessage, SubscribeRequest, PONG_FRAME,
 };
-use crate::protocol::signature::{channel_string_to_sign, verify_auth_token};
+use crate::protocol::signature::{channel_string_to_sign, user_string_to_sign, verify_auth_token};
 use crate::protocol::{ChannelKind, ChannelName, ErrorCode, SocketId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +32,8 @@ pub struct Session {
     /// Channels this connection is in, with its presence user id where the channel is presence.
     channels: HashMap<ChannelName, Option<UserId>>,
     rate: RateWindow,
+    /// Set once by `pusher:signin`.
+    user: Option<SignedInUser>,
 }
 
 impl Session {
@@ -41,6 +45,7 @@ impl Session {
             socket_id,
             outbox,
             channels: HashMap::new(),
+            user: None,
             rate: RateWindow {
                 started: Instant::now(),
                 count: 0,
@@ -58,6 +63,12 @@ impl Session {
 
     pub fn channel_count(&self) -> usize {
         self.channels.len()
+    }
+
+    /// Signed in, or member of a channel that needed authorisation (what an app with
+    /// `user_authentication_timeout` demands of every connection).
+    pub fn is_authorized(&self) -> bool {
+        self.user.is_some() || self.channels.keys().any(|c| c.kind().requires_auth())
     }
 
     fn send_error(&self, code: Option<ErrorCode>, message: &str) {
@@ -83,10 +94,11 @@ impl Session {
                 }
             }
             ClientMessage::Unsubscribe { channel } => self.unsubscribe(&channel),
-            ClientMessage::Signin { .. } => self.send_error(
-                None,
-                "pusher:signin (user authentication) is not enabled on this server",
-            ),
+            ClientMessage::Signin { auth, user_data } => {
+                if let Err(message) = self.signin(&auth, &user_data) {
+                    self.send_error(None, &message);
+                }
+            }
             ClientMessage::ClientEvent(event) => {
                 if let Err((code, message)) = self.client_event(event) {
                     self.send_error(code, &message);
@@ -99,8 +111,12 @@ impl Session {
         let app = self.slot.app().clone();
         let channel = ChannelName::parse(&req.channel, app.config.max_channel_name_length)
             .map_err(|e| format!("Invalid channel name: {e}"))?;
-        if channel.as_str().starts_with('#') {
-            return Err("Subscribing to #server-to-user- channels needs pusher:signin".into());
+        if let Some(owner) = server_to_user_id(channel.as_str()) {
+            if self.user.as_ref().map(|u| u.id.as_str()) != Some(owner) {
+                return Err(format!(
+                    "Subscribing to {channel} needs pusher:signin as user {owner}"
+                ));
+            }
         }
         let kind = channel.kind();
         let member = if kind == ChannelKind::Presence {
@@ -168,6 +184,7 @@ impl Session {
                         data: member.added_data(),
                         except: None,
                         user_id: None,
+                        from_client: false,
                     }
                     .frame();
                     for (id, sub) in &entry.subscribers {
@@ -183,6 +200,21 @@ impl Session {
         // Sent under the shard lock so no event on this channel can overtake it.
         self.outbox
             .send(Frame::from(subscription_succeeded_frame(channel.as_str(), &data)));
+        if is_cache_channel(channel.as_str()) {
+            let cached = app.cache.lock().get(channel.as_str()).map(|c| c.frame.clone());
+            match cached {
+                Some(frame) => self.outbox.send(frame),
+                None => {
+                    self.outbox.send(Frame::from(cache_miss_frame(channel.as_str())));
+                    app.observer.notify(ChannelEvent::CacheMiss {
+                        channel: channel.clone(),
+                    });
+                }
+            }
+        }
+        if app.config.subscription_count && entry.presence.is_none() {
+            entry.announce_count(&channel, Instant::now());
+        }
         drop(shard);
         self.channels.insert(channel, member.map(|m| m.user_id));
         Ok(())
@@ -204,6 +236,31 @@ impl Session {
                 self.socket_id
             )),
         }
+    }
+
+    fn signin(&mut self, auth: &str, user_data: &str) -> Result<(), String> {
+        let app = self.slot.app().clone();
+        if let Some(user) = &self.user {
+            return Err(format!("Already signed in as user {}", user.id));
+        }
+        let to_sign = user_string_to_sign(self.socket_id.as_str(), user_data);
+        if !verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) {
+            return Err(format!(
+                "Received invalid Auth: the signature does not match socket_id {} and user_data",
+                self.socket_id
+            ));
+        }
+        let user = SignedInUser::from_user_data(user_data)?;
+        self.outbox.send(Frame::from(signin_success_frame(user_data)));
+        if user.watchlist_dropped > 0 {
+            self.send_error(
+                Some(ErrorCode::WatchlistLimit),
+                &format!("Watchlist limit exceeded: only the first {MAX_WATCHLIST} user ids are watched"),
+            );
+        }
+        app.users.sign_in(self.id, &self.outbox, &user);
+        self.user = Some(user);
+        Ok(())
     }
 
     /// Leaves a channel; a channel the connection never joined is a no-op.
@@ -265,6 +322,7 @@ impl Session {
             data: event.data,
             except: Some(self.socket_id.clone()),
             user_id: user_id.clone(),
+            from_client: true,
         };
         app.publish(&publish);
         app.observer.notify(ChannelEvent::ClientEvent {
@@ -283,6 +341,9 @@ impl Drop for Session {
         let app = self.slot.app().clone();
         for (channel, user_id) in self.channels.drain() {
             app.leave(self.id, &channel, user_id.as_deref());
+        }
+        if let Some(user) = self.user.take() {
+            app.users.sign_out(self.id, &user);
         }
     }
 }
@@ -310,6 +371,7 @@ impl AppHub {
                     data: PresenceMember::removed_data(user_id),
                     except: None,
                     user_id: None,
+                    from_client: false,
                 }
                 .frame();
                 for sub in entry.subscribers.values() {
@@ -322,6 +384,8 @@ impl AppHub {
             self.observer.notify(ChannelEvent::Vacated {
                 channel: channel.clone(),
             });
+        } else if self.config.subscription_count && entry.presence.is_none() {
+            entry.announce_count(channel, Instant::now());
         }
     }
 }

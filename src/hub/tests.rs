@@ -67,6 +67,7 @@ fn public_subscribe_is_acknowledged_and_receives_publishes() {
         data: "\"hi\"".into(),
         except: None,
         user_id: None,
+        from_client: false,
     });
     assert_eq!(n, 1);
     assert_eq!(
@@ -91,6 +92,7 @@ fn publish_skips_the_excluded_socket() {
         data: "1".into(),
         except: Some(a.socket_id().clone()),
         user_id: None,
+        from_client: false,
     });
     assert!(out_a.take().is_empty());
     assert_eq!(out_b.take().len(), 1);

@@ -9,6 +9,23 @@ pub const DEFAULT_MAX_CHANNEL_NAME_LEN: usize = 200;
 /// The prefix of the channel a signed-in user receives server-to-user events on.
 pub const SERVER_TO_USER_PREFIX: &str = "#server-to-user-";
 
+/// Cache channels keep their last event and replay it to new subscribers.
+pub fn is_cache_channel(name: &str) -> bool {
+    [
+        "cache-",
+        "private-cache-",
+        "private-encrypted-cache-",
+        "presence-cache-",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+}
+
+/// The user a `#server-to-user-{id}` channel belongs to.
+pub fn server_to_user_id(name: &str) -> Option<&str> {
+    name.strip_prefix(SERVER_TO_USER_PREFIX)
+}
+
 /// What a channel's prefix says about who may join it and what it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -130,6 +147,20 @@ mod tests {
         );
         assert_eq!(ChannelKind::of("presence-room"), ChannelKind::Presence);
         assert_eq!(ChannelKind::of("foo-private-x"), ChannelKind::Public);
+    }
+
+    #[test]
+    fn cache_channels_are_recognised_by_prefix() {
+        for c in [
+            "cache-a",
+            "private-cache-a",
+            "private-encrypted-cache-a",
+            "presence-cache-a",
+        ] {
+            assert!(is_cache_channel(c), "{c}");
+        }
+        assert!(!is_cache_channel("private-a"));
+        assert!(!is_cache_channel("my-cache-a"));
     }
 
     #[test]

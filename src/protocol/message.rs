@@ -176,6 +176,39 @@ pub fn error_frame(code: Option<u16>, message: &str) -> String {
     out
 }
 
+/// `pusher:signin_success`; like `pusher:error`, its `data` is an object (the protocol documents it so).
+pub fn signin_success_frame(user_data: &str) -> String {
+    let mut out = String::from("{\"event\":\"pusher:signin_success\",\"data\":{\"user_data\":");
+    push_json_str(&mut out, user_data);
+    out.push_str("}}");
+    out
+}
+
+/// `pusher_internal:watchlist_events` in the shape pusher-js consumes:
+/// `{"events":[{"name":"online","user_ids":[…]},{"name":"offline","user_ids":[…]}]}`.
+pub fn watchlist_frame(online: &[&str], offline: &[&str]) -> String {
+    let mut events = Vec::new();
+    for (name, ids) in [("online", online), ("offline", offline)] {
+        if !ids.is_empty() {
+            events.push(serde_json::json!({ "name": name, "user_ids": ids }));
+        }
+    }
+    let data = serde_json::json!({ "events": events }).to_string();
+    let mut out = String::from("{\"event\":\"pusher_internal:watchlist_events\",\"data\":");
+    push_json_str(&mut out, &data);
+    out.push('}');
+    out
+}
+
+pub fn cache_miss_frame(channel: &str) -> String {
+    event_frame("pusher:cache_miss", channel, "{}", None)
+}
+
+pub fn subscription_count_frame(channel: &str, count: usize) -> String {
+    let data = format!("{{\"subscription_count\":{count}}}");
+    event_frame("pusher_internal:subscription_count", channel, &data, None)
+}
+
 pub fn subscription_succeeded_frame(channel: &str, data: &str) -> String {
     event_frame("pusher_internal:subscription_succeeded", channel, data, None)
 }
@@ -258,6 +291,22 @@ mod tests {
         assert_eq!(
             event_frame("client-t", "presence-r", "{}", Some("7")),
             r#"{"event":"client-t","data":"{}","channel":"presence-r","user_id":"7"}"#
+        );
+    }
+
+    #[test]
+    fn watchlist_events_use_the_pusher_js_shape() {
+        assert_eq!(
+            watchlist_frame(&["1"], &["2", "3"]),
+            r#"{"event":"pusher_internal:watchlist_events","data":"{\"events\":[{\"name\":\"online\",\"user_ids\":[\"1\"]},{\"name\":\"offline\",\"user_ids\":[\"2\",\"3\"]}]}"}"#
+        );
+    }
+
+    #[test]
+    fn signin_success_carries_user_data_in_an_object() {
+        assert_eq!(
+            signin_success_frame(r#"{"id":"1"}"#),
+            r#"{"event":"pusher:signin_success","data":{"user_data":"{\"id\":\"1\"}"}}"#
         );
     }
 

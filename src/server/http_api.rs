@@ -6,6 +6,7 @@
 
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};
+use crate::protocol::channel::is_cache_channel;
 use crate::protocol::signature::{parse_query, ApiRequest};
 use crate::protocol::{ChannelKind, ChannelName, SocketId};
 use axum::extract::{FromRequest, Path, Request};
@@ -46,6 +47,10 @@ fn router(state: ApiState) -> Router {
         .route("/apps/{app_id}/channels", get(list_channels))
         .route("/apps/{app_id}/channels/{channel}", get(channel_info))
         .route("/apps/{app_id}/channels/{channel}/users", get(channel_users))
+        .route(
+            "/apps/{app_id}/users/{user_id}/terminate_connections",
+            post(terminate_connections),
+        )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found") })
         .with_state(state)
 }
@@ -210,16 +215,78 @@ fn event_publishes(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publi
                 data: data.clone(),
                 except: except.clone(),
                 user_id: None,
+                from_client: false,
             })
         })
         .collect()
 }
 
+/// The `info` a publish asked for (`user_count`, `subscription_count`), as a list of attributes.
+fn publish_info(event: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
+    match event.get("info") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => {
+            let fields: Vec<String> = s
+                .split(',')
+                .map(|f| f.trim().to_owned())
+                .filter(|f| !f.is_empty())
+                .collect();
+            match fields
+                .iter()
+                .find(|f| !matches!(f.as_str(), "user_count" | "subscription_count"))
+            {
+                Some(bad) => Err(ApiError::bad_request(format!("Unknown info attribute {bad:?}"))),
+                None => Ok(fields),
+            }
+        }
+        Some(_) => Err(ApiError::bad_request("info must be a comma-separated string")),
+    }
+}
+
+/// Counts for one channel after a publish; `user_count` only applies to presence channels.
+fn channel_counts(app: &AppHub, channel: &ChannelName, info: &[String]) -> Value {
+    let mut attrs = Map::new();
+    for field in info {
+        match field.as_str() {
+            "user_count" if channel.kind() == ChannelKind::Presence => {
+                attrs.insert(field.clone(), json!(app.presence_members(channel.as_str()).len()));
+            }
+            "subscription_count" => {
+                attrs.insert(field.clone(), json!(app.subscription_count(channel.as_str())));
+            }
+            _ => {}
+        }
+    }
+    Value::Object(attrs)
+}
+
 async fn trigger_events(Path(_app_id): Path<String>, signed: Signed) -> Result<Json<Value>, ApiError> {
     let body = json_body(&signed)?;
-    for publish in event_publishes(&signed.app, &body)? {
-        signed.app.publish(&publish);
+    let info = publish_info(&body)?;
+    let publishes = event_publishes(&signed.app, &body)?;
+    for publish in &publishes {
+        signed.app.publish(publish);
     }
+    if info.is_empty() {
+        return Ok(Json(json!({})));
+    }
+    let channels: Map<String, Value> = publishes
+        .iter()
+        .map(|p| {
+            (
+                p.channel.to_string(),
+                channel_counts(&signed.app, &p.channel, &info),
+            )
+        })
+        .collect();
+    Ok(Json(json!({ "channels": channels })))
+}
+
+async fn terminate_connections(
+    Path((_app_id, user_id)): Path<(String, String)>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiError> {
+    signed.app.terminate_user_connections(&user_id);
     Ok(Json(json!({})))
 }
 
@@ -241,14 +308,26 @@ async fn trigger_batch(Path(_app_id): Path<String>, signed: Signed) -> Result<Js
         let Value::Object(item) = item else {
             return Err(ApiError::bad_request(format!("batch[{i}] must be an object")));
         };
-        let publishes = event_publishes(&signed.app, item)
-            .map_err(|e| ApiError::new(e.status, format!("batch[{i}]: {}", e.message)))?;
-        all.extend(publishes);
+        let at = |e: ApiError| ApiError::new(e.status, format!("batch[{i}]: {}", e.message));
+        let info = publish_info(item).map_err(at)?;
+        let publishes = event_publishes(&signed.app, item).map_err(at)?;
+        all.push((publishes, info));
     }
-    for publish in &all {
+    for publish in all.iter().flat_map(|(p, _)| p) {
         signed.app.publish(publish);
     }
-    Ok(Json(json!({})))
+    if all.iter().all(|(_, info)| info.is_empty()) {
+        return Ok(Json(json!({})));
+    }
+    // Pusher answers with one attribute object per batch item, in order.
+    let batch: Vec<Value> = all
+        .iter()
+        .map(|(publishes, info)| match publishes.first() {
+            Some(p) if !info.is_empty() => channel_counts(&signed.app, &p.channel, info),
+            _ => json!({}),
+        })
+        .collect();
+    Ok(Json(json!({ "batch": batch })))
 }
 
 fn info_fields(signed: &Signed) -> Vec<String> {
@@ -314,6 +393,16 @@ async fn channel_info(
             }
             "subscription_count" => {
                 out.insert(field, json!(app.subscription_count(name.as_str())));
+            }
+            "cache" if !is_cache_channel(name.as_str()) => {
+                return Err(ApiError::bad_request(
+                    "cache is only available for cache channels",
+                ));
+            }
+            "cache" => {
+                if let Some((data, ttl)) = app.cached(name.as_str()) {
+                    out.insert(field, json!({ "data": data, "ttl": ttl }));
+                }
             }
             other => return Err(ApiError::bad_request(format!("Unknown info attribute {other:?}"))),
         }

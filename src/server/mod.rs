@@ -127,6 +127,7 @@ impl PushServer {
                 limits,
                 shutdown_rx.clone(),
             ));
+            runtime.spawn(maintenance(hub.clone(), shutdown_rx.clone()));
             webhooks.spawn(shutdown_rx)
         };
         Ok(PushServer {
@@ -190,6 +191,22 @@ impl PushServer {
 impl Drop for PushServer {
     fn drop(&mut self) {
         self.shutdown_now();
+    }
+}
+
+/// One timer for the whole server: throttled subscription counts, cache expiry.
+async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let now = std::time::Instant::now();
+                for app in hub.apps() {
+                    app.tick(now);
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

@@ -177,8 +177,10 @@ async fn run(
     limits: &Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let _ = app;
     let mut last_seen = Instant::now();
+    // Apps that require it close connections that neither sign in nor join a private channel in time.
+    let auth_timeout = app.config.user_authentication_timeout;
+    let mut auth_deadline = (auth_timeout > 0).then(|| last_seen + Duration::from_secs(auth_timeout));
     let mut pinged_at: Option<Instant> = None;
     let mut deadline = last_seen + limits.activity_timeout;
     let end = loop {
@@ -232,6 +234,12 @@ async fn run(
                     }
                 }
             }
+            _ = until(auth_deadline) => {
+                if !session.is_authorized() {
+                    break End::Close(ErrorCode::Unauthorized.code(), "Connection not authorized within timeout".into());
+                }
+                auth_deadline = None;
+            }
             _ = shutdown.changed() => {
                 break End::Close(ErrorCode::ReconnectNow.code(), "Server shutting down".into());
             }
@@ -242,6 +250,14 @@ async fn run(
     if let End::Close(code, reason) = end {
         let _ =
             tokio::time::timeout(Duration::from_secs(1), ws.close(Some(close_frame(code, &reason)))).await;
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 

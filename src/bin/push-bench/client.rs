@@ -214,8 +214,7 @@ impl Publisher {
             crate::stats::unix_now(),
             &extra,
         );
-        self.request("GET", format!("{path}?{query}"), Bytes::new())
-            .await
+        self.request("GET", format!("{path}?{query}"), Bytes::new()).await
     }
 
     async fn request(&mut self, method: &str, uri: String, body: Bytes) -> Result<Response, String> {
@@ -253,7 +252,5 @@ impl Publisher {
 
 /// The JSON body of `POST /events` for one channel.
 pub fn event_body(channel: &str, event: &str, data: &str) -> Bytes {
-    Bytes::from(
-        serde_json::json!({"name": event, "data": data, "channels": [channel]}).to_string(),
-    )
+    Bytes::from(serde_json::json!({"name": event, "data": data, "channels": [channel]}).to_string())
 }

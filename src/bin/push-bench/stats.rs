@@ -213,7 +213,19 @@ mod tests {
     #[test]
     fn buckets_are_monotonic_and_close() {
         let mut last = 0;
-        for v in [0u64, 1, 127, 128, 129, 255, 256, 1000, 12_345, 1 << 40, u64::MAX / 2] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            129,
+            255,
+            256,
+            1000,
+            12_345,
+            1 << 40,
+            u64::MAX / 2,
+        ] {
             let i = bucket_of(v);
             assert!(i >= last);
             last = i;

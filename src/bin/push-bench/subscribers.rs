@@ -164,8 +164,8 @@ where
     let mut failed = 0;
     let mut first_errors: BTreeMap<String, u64> = BTreeMap::new();
     // Every attempt ends by itself (timeouts in open_subscribed); this deadline is a backstop.
-    let deadline = tokio::time::Instant::now()
-        + Duration::from_secs(60 + (n / concurrency.max(1)) as u64 * 20);
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(60 + (n / concurrency.max(1)) as u64 * 20);
     while established + failed < n {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(Ok(()))) => established += 1,

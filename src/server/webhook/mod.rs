@@ -121,6 +121,12 @@ impl AppHooks {
             ChannelEvent::Vacated { channel } => (Subject::Channel(channel), false),
             ChannelEvent::MemberAdded { channel, user_id } => (Subject::Member(channel, user_id), true),
             ChannelEvent::MemberRemoved { channel, user_id } => (Subject::Member(channel, user_id), false),
+            ChannelEvent::CacheMiss { channel } => {
+                if let Some(dest) = &self.channel_dest {
+                    ready.push(dest, json!({ "name": "cache_miss", "channel": channel.as_str() }));
+                }
+                return;
+            }
             ChannelEvent::ClientEvent {
                 channel,
                 event,
