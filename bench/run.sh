@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Runs the issue-8 benchmarks against a real server process and writes bench/results.md.
+#
+# Usage: bench/run.sh [step ...]
+#   steps: connections fanout20 fanoutmax fanout10k api php churn profile   (default: all of them)
+# Each step starts a fresh server (php/bin/webman-push-server bench/app.php, fixed ports), runs
+# target/release/push-bench against it, stops it, and saves the output in bench/results/<step>.txt;
+# bench/results.md is then regenerated from every bench/results/*.txt (bench/summarize.php).
+#
+# Environment:
+#   BENCH_QUICK=1        small sizes and short durations (a smoke test, not a measurement)
+#   BENCH_WAIT_LOAD=0.5  before each step, wait until the 1-minute load average is below this
+#   BENCH_WAIT_MAX=600   ... but at most this many seconds (then run anyway and record the load)
+#   BENCH_WS_PORT=39131 BENCH_API_PORT=39232 BENCH_SERVER_THREADS=2
+#   BENCH_SKIP_BUILD=1   use the binaries already in target/release
+set -euo pipefail
+
+root=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -P)
+cd "$root"
+export BENCH_WS_PORT=${BENCH_WS_PORT:-39131}
+export BENCH_API_PORT=${BENCH_API_PORT:-39232}
+export BENCH_SERVER_THREADS=${BENCH_SERVER_THREADS:-2}
+quick=${BENCH_QUICK:-0}
+wait_load=${BENCH_WAIT_LOAD:-0.5}
+wait_max=${BENCH_WAIT_MAX:-600}
+results=bench/results
+mkdir -p "$results"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+all_steps=(connections fanout20 fanoutmax fanout10k api php churn profile)
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=("${all_steps[@]}")
+for s in "${steps[@]}"; do
+    case " ${all_steps[*]} " in *" $s "*) ;; *) die "unknown step $s (steps: ${all_steps[*]})" ;; esac
+done
+
+# --- build: the bench program and the extension (webman-push-build installs missing packages) ---
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    say "building push-bench and the extension"
+    cargo build --release --bin push-bench >&2
+    so=$(php/bin/webman-push-build)
+else
+    so=$(readlink -f target/release/libwebman_push.so)
+fi
+bench_bin=$root/target/release/push-bench
+[ -x "$bench_bin" ] && [ -f "$so" ] || die "missing $bench_bin or $so"
+
+# Connection scale is capped by the open-file limit (20,000 on the reference machine).
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] && hard=1048576
+ulimit -n "$hard"
+if [ "$hard" -ge 20000 ]; then conn_n=19000; else conn_n=$((hard - 1000)); fi
+
+# --- machine description (for results.md) ---
+{
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "nproc: $(nproc)"
+    echo "cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
+    echo "kernel: $(uname -sr)"
+    echo "memory: $(free -m | awk '/^Mem:/ {print $2 " MiB"}')"
+    echo "open files (hard): $hard"
+    echo "php: $(php -r 'echo PHP_VERSION;')"
+    echo "rustc: $(rustc --version)"
+    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' (with uncommitted changes under src/)')"
+} >"$results/machine.txt"
+
+# --- the server ---
+server_pid=
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+}
+trap stop_server EXIT
+
+start_server() {
+    local log=$results/server.log
+    : >"$log"
+    php -d "extension=$so" php/bin/webman-push-server bench/app.php 2>>"$log" &
+    server_pid=$!
+    for _ in $(seq 100); do
+        grep -q 'webman-push: listening' "$log" && return 0
+        kill -0 "$server_pid" 2>/dev/null || die "the server exited: $(cat "$log")"
+        sleep 0.1
+    done
+    die "the server did not start in 10 s: $(cat "$log")"
+}
+
+wait_for_quiet() {
+    local waited=0 load
+    while :; do
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        awk -v l="$load" -v w="$wait_load" 'BEGIN { exit !(l < w) }' && return 0
+        [ "$waited" -ge "$wait_max" ] && { say "load still $load after ${waited}s; running anyway"; return 0; }
+        [ $((waited % 60)) -eq 0 ] && say "load $load >= $wait_load; waiting (at most ${wait_max}s)"
+        sleep 5
+        waited=$((waited + 5))
+    done
+}
+
+bench_cmd() {
+    # The common arguments; the server pid is filled in when the step runs.
+    echo "$bench_bin $1 --ws 127.0.0.1:$BENCH_WS_PORT --api 127.0.0.1:$BENCH_API_PORT --key bench-key --secret bench-secret --app-id 1024 --server-pid \$SERVER_PID --sources 127.0.0.2-127.0.0.9"
+}
+
+# run_step NAME SCENARIO ARGS... : fresh server, one push-bench run, output in $results/NAME.txt
+run_step() {
+    local name=$1 scenario=$2; shift 2
+    wait_for_quiet
+    start_server
+    local out=$results/$name.txt cmd
+    cmd="$(bench_cmd "$scenario") $*"
+    say "$name: ${cmd//\$SERVER_PID/$server_pid}"
+    {
+        echo "# step: $name"
+        echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        echo "# uptime: $(uptime)"
+        echo "# command: ${cmd//$root\//}"
+        echo "# server: php -d extension=target/release/libwebman_push.so php/bin/webman-push-server bench/app.php (pid $server_pid, threads $BENCH_SERVER_THREADS)"
+    } >"$out"
+    local rc=0
+    SERVER_PID=$server_pid timeout 1800 bash -c "${cmd//\$SERVER_PID/$server_pid}" >>"$out" 2>&1 || rc=$?
+    echo "# uptime after: $(uptime)" >>"$out"
+    [ $rc -eq 0 ] || say "$name: push-bench exited with $rc (see $out)"
+    stop_server
+    grep -v '^{' "$out" | sed -n '/^push-bench/,$p' >&2 || true
+}
+
+profile_step() {
+    local out=$results/profile.txt data=$results/perf.data
+    if ! command -v perf >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq linux-perf >&2 || true
+    fi
+    wait_for_quiet
+    start_server
+    local subs=1000 secs=10
+    [ "$quick" = 1 ] && { subs=200; secs=3; }
+    {
+        echo "# step: profile"
+        echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        echo "# uptime: $(uptime)"
+    } >"$out"
+    # perf with a software clock works where hardware counters are not exposed (VMs); callgrind otherwise.
+    if command -v perf >/dev/null 2>&1 && perf record -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
+        echo "# profiler: perf record -e cpu-clock -F 1999 -p <server pid> during fanout --subscribers $subs --rate max" >>"$out"
+        perf record -q -e cpu-clock -F 1999 -p "$server_pid" -o "$data" -- sleep $((secs + 4)) 2>/dev/null &
+        local perf_pid=$!
+        sleep 1
+        local cmd
+        cmd="$(bench_cmd fanout) --subscribers $subs --rate max --duration $secs"
+        timeout 600 bash -c "${cmd//\$SERVER_PID/$server_pid}" 2>&1 | grep -v '^{' | sed 's/^/# /' >>"$out" || true
+        wait "$perf_pid" || true
+        local rep=$results/perf.report
+        echo "## by shared object (self time)" >>"$out"
+        perf report -i "$data" --stdio --sort dso >"$rep" 2>/dev/null || true
+        grep -v -e '^#' -e '^$' "$rep" | sed -n 1,15p >>"$out" || true
+        echo "## by symbol (self time, top 50)" >>"$out"
+        perf report -i "$data" --stdio --no-children --sort dso,sym >"$rep" 2>/dev/null || true
+        grep -v -e '^#' -e '^$' "$rep" | sed -n 1,50p >>"$out" || true
+        rm -f "$data" "$data.old" "$rep"
+    else
+        echo "# profiler: valgrind --tool=callgrind (perf unavailable); see callgrind_annotate output" >>"$out"
+        echo "# (not implemented in this script: run the server under valgrind by hand)" >>"$out"
+    fi
+    stop_server
+}
+
+if [ "$quick" = 1 ]; then
+    conn_n=2000; hold=3; d_fixed=5; d_max=3; subs10k=2000; churn_n=2000; churn_r=3; calls=5000; d_api=3
+else
+    hold=30; d_fixed=30; d_max=10; subs10k=10000; churn_n=10000; churn_r=10; calls=20000; d_api=10
+fi
+
+for s in "${steps[@]}"; do
+    case "$s" in
+        connections) run_step connections connections --connections "$conn_n" --duration "$hold" ;;
+        fanout20)    run_step fanout20 fanout --subscribers 1000 --rate 20 --duration "$d_fixed" ;;
+        fanoutmax)   run_step fanoutmax fanout --subscribers 1000 --rate max --duration "$d_max" ;;
+        fanout10k)   run_step fanout10k fanout --subscribers "$subs10k" --rate max --duration "$d_max" ;;
+        api)         run_step api api --publishers 4 --duration "$d_api" ;;
+        php)         run_step php php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
+        churn)       run_step churn churn --rounds "$churn_r" --connections "$churn_n" ;;
+        profile)     profile_step ;;
+    esac
+done
+
+php bench/summarize.php "$results" >bench/results.md
+say "wrote bench/results.md"
