@@ -5,6 +5,7 @@
 //! `PushException` (ext-php-rs turns a stray panic into a PHP `\Error` rather than a crash).
 
 mod api;
+mod client;
 mod server;
 
 use ext_php_rs::builders::ClassBuilder;
@@ -50,6 +51,20 @@ pub(crate) fn json_encode(value: &Zval, flags: i64) -> PhpResult<String> {
     result
         .string()
         .ok_or_else(|| push_error("json_encode failed: the value cannot be encoded as JSON"))
+}
+
+/// Calls a PHP function by name on the PHP thread.
+pub(crate) fn call_php(name: &str, args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn>) -> PhpResult<Zval> {
+    let function = ZendCallable::try_from_name(name).map_err(|e| push_error(format!("{name}: {e}")))?;
+    function
+        .try_call(args)
+        .map_err(|e| push_error(format!("{name} failed: {e}")))
+}
+
+pub(crate) fn string_zval(s: &str) -> PhpResult<Zval> {
+    let mut z = Zval::new();
+    z.set_string(s, false).map_err(|e| push_error(e.to_string()))?;
+    Ok(z)
 }
 
 /// A PHP array of string keys, built on the PHP thread, as a zval.

@@ -1,0 +1,85 @@
+//! HTTP transport of the PHP Api: signed requests over one keep-alive agent per process.
+//!
+//! ureq is blocking and starts no threads, which is what a PHP request thread (and a process
+//! that may fork later) needs; the agent pools connections so consecutive calls reuse a socket,
+//! as webman/push's shared curl handle does.
+
+use crate::protocol::signature::sign_api_request;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// A finished request: HTTP status (0 when the server could not be reached) and body.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent()
+    })
+}
+
+/// Where and as whom an Api object talks to the HTTP API.
+pub(crate) struct Endpoint {
+    pub address: String,
+    pub base_path: String,
+    pub key: String,
+    pub secret: String,
+    pub timeout: Duration,
+}
+
+impl Endpoint {
+    /// Sends a signed request to `{base_path}{path}` with extra query `params`.
+    pub fn request(&self, method: &str, path: &str, params: &[(String, String)], body: &[u8]) -> Reply {
+        let full_path = format!("{}{path}", self.base_path);
+        let query = sign_api_request(
+            &self.key,
+            &self.secret,
+            method,
+            &full_path,
+            body,
+            unix_now(),
+            params,
+        );
+        let url = format!("{}{full_path}?{query}", self.address);
+        let result = if method == "GET" {
+            agent()
+                .get(&url)
+                .config()
+                .timeout_global(Some(self.timeout))
+                .build()
+                .call()
+        } else {
+            agent()
+                .post(&url)
+                .config()
+                .timeout_global(Some(self.timeout))
+                .build()
+                .header("Content-Type", "application/json")
+                .send(body)
+        };
+        match result {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                // Reading the whole body also returns the connection to the pool.
+                let body = response.body_mut().read_to_string().unwrap_or_default();
+                Reply { status, body }
+            }
+            Err(_) => Reply {
+                status: 0,
+                body: String::new(),
+            },
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
