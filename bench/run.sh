@@ -44,8 +44,13 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
 else
     so=$(readlink -f target/release/libwebman_push.so)
 fi
-bench_bin=$root/target/release/push-bench
-[ -x "$bench_bin" ] && [ -f "$so" ] || die "missing $bench_bin or $so"
+[ -x target/release/push-bench ] && [ -f "$so" ] || die "missing target/release/push-bench or $so"
+# Private copies: a build started elsewhere while the steps run must not swap the binaries between steps.
+snap=$(mktemp -d /tmp/webman-push-bench.XXXXXX)
+cp target/release/push-bench "$snap/push-bench"
+cp "$so" "$snap/libwebman_push.so"
+bench_bin=$snap/push-bench
+so=$snap/libwebman_push.so
 
 # Connection scale is capped by the open-file limit (20,000 on the reference machine).
 hard=$(ulimit -Hn)
@@ -78,7 +83,7 @@ stop_server() {
     wait "$server_pid" 2>/dev/null || true
     server_pid=
 }
-trap stop_server EXIT
+trap 'stop_server; rm -rf "$snap"' EXIT
 
 start_server() {
     local log=$results/server.log
@@ -122,7 +127,7 @@ run_step() {
         echo "# step: $name"
         echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
         echo "# uptime: $(uptime)"
-        echo "# command: ${cmd//$root\//}"
+        echo "# command: ${cmd//$snap\//target/release/}"
         echo "# server: php -d extension=target/release/libwebman_push.so php/bin/webman-push-server bench/app.php (pid $server_pid, threads $BENCH_SERVER_THREADS)"
     } >"$out"
     local rc=0
