@@ -90,6 +90,7 @@ async fn run(args: Args, threads: usize, nofile: u64) -> Result<(), String> {
         secret: args.required("secret")?.to_owned(),
         app_id: args.str_or("app-id", "1024").to_owned(),
         server: stats::ServerProc::new(pid)?,
+        me: stats::ServerProc::new(std::process::id())?,
         sources: Arc::new(Sources::parse(args.str_or("sources", "127.0.0.2-127.0.0.9"))?),
         concurrency: args.num("concurrency", 64)?,
         args,
