@@ -138,49 +138,74 @@ run_step() {
     grep -v '^{' "$out" | sed -n '/^push-bench/,$p' >&2 || true
 }
 
+# profile_one LABEL BENCH-ARGS... : fresh server, perf samples it while push-bench runs the fan-out.
+profile_one() {
+    local label=$1; shift
+    local out=$results/profile.txt data=$results/perf.data rep=$results/perf.report secs=$d_prof cmd
+    wait_for_quiet
+    start_server
+    cmd="$(bench_cmd fanout) $* --duration $secs"
+    {
+        echo
+        echo "### $label"
+        echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $(uptime | sed 's/.*load/load/')"
+        echo "# perf record -e cpu-clock -F 499 --call-graph dwarf -p <server pid>, while:"
+        echo "# ${cmd//$snap\//target/release/}"
+    } >>"$out"
+    # A software clock: works where hardware counters are not exposed (VMs). DWARF unwinding, since
+    # release builds keep no frame pointers (unwind tables are enough).
+    perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$server_pid" -o "$data" -- sleep $((secs + 3)) 2>/dev/null &
+    local perf_pid=$!
+    sleep 1
+    timeout 600 bash -c "${cmd//\$SERVER_PID/$server_pid}" 2>&1 | grep -v '^{' | sed 's/^/# /' >>"$out" || true
+    wait "$perf_pid" || true
+    stop_server
+    echo "#### where the samples are (self time, by shared object)" >>"$out"
+    perf report -i "$data" --stdio --no-children --sort dso -g none >"$rep" 2>/dev/null || true
+    grep -v -e '^#' -e '^$' "$rep" | sed -n 1,8p >>"$out" || true
+    echo "#### self time, top 40 symbols" >>"$out"
+    perf report -i "$data" --stdio --no-children --sort dso,sym -g none >"$rep" 2>/dev/null || true
+    grep -v -e '^#' -e '^$' "$rep" | sed -n 1,40p >>"$out" || true
+    echo "#### inclusive time (children), top 70 symbols" >>"$out"
+    perf report -i "$data" --stdio --children --sort sym -g none >"$rep" 2>/dev/null || true
+    grep -v -e '^#' -e '^$' "$rep" | sed -n 1,70p >>"$out" || true
+    rm -f "$data" "$data.old" "$rep"
+}
+
+# Fallback without perf: the server under callgrind (about 50x slower, so a small, slow run).
+profile_callgrind() {
+    local out=$results/profile.txt log=$results/server.log cg=$results/callgrind.out cmd
+    command -v valgrind >/dev/null 2>&1 || { echo "# neither perf nor valgrind is available" >>"$out"; return 0; }
+    : >"$log"
+    valgrind --tool=callgrind --callgrind-out-file="$cg" php -d "extension=$so" php/bin/webman-push-server bench/app.php 2>>"$log" &
+    server_pid=$!
+    for _ in $(seq 600); do grep -q 'webman-push: listening' "$log" && break; sleep 0.1; done
+    cmd="$(bench_cmd fanout) --subscribers 200 --rate 20 --duration 10"
+    echo "# valgrind --tool=callgrind on the server, while: ${cmd//$snap\//target/release/}" >>"$out"
+    timeout 600 bash -c "${cmd//\$SERVER_PID/$server_pid}" 2>&1 | grep -v '^{' | sed 's/^/# /' >>"$out" || true
+    stop_server
+    callgrind_annotate "$cg" 2>/dev/null | sed -n 1,60p >>"$out" || true
+    rm -f "$cg"
+}
+
 profile_step() {
-    local out=$results/profile.txt data=$results/perf.data
+    local out=$results/profile.txt
     if ! command -v perf >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq linux-perf >&2 || true
     fi
-    wait_for_quiet
-    start_server
-    local subs=1000 secs=10
-    [ "$quick" = 1 ] && { subs=200; secs=3; }
-    {
-        echo "# step: profile"
-        echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-        echo "# uptime: $(uptime)"
-    } >"$out"
-    # perf with a software clock works where hardware counters are not exposed (VMs); callgrind otherwise.
+    echo "# step: profile" >"$out"
     if command -v perf >/dev/null 2>&1 && perf record -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
-        echo "# profiler: perf record -e cpu-clock -F 1999 -p <server pid> during fanout --subscribers $subs --rate max" >>"$out"
-        perf record -q -e cpu-clock -F 1999 -p "$server_pid" -o "$data" -- sleep $((secs + 4)) 2>/dev/null &
-        local perf_pid=$!
-        sleep 1
-        local cmd
-        cmd="$(bench_cmd fanout) --subscribers $subs --rate max --duration $secs"
-        timeout 600 bash -c "${cmd//\$SERVER_PID/$server_pid}" 2>&1 | grep -v '^{' | sed 's/^/# /' >>"$out" || true
-        wait "$perf_pid" || true
-        local rep=$results/perf.report
-        echo "## by shared object (self time)" >>"$out"
-        perf report -i "$data" --stdio --sort dso >"$rep" 2>/dev/null || true
-        grep -v -e '^#' -e '^$' "$rep" | sed -n 1,15p >>"$out" || true
-        echo "## by symbol (self time, top 50)" >>"$out"
-        perf report -i "$data" --stdio --no-children --sort dso,sym >"$rep" 2>/dev/null || true
-        grep -v -e '^#' -e '^$' "$rep" | sed -n 1,50p >>"$out" || true
-        rm -f "$data" "$data.old" "$rep"
+        profile_one "fan-out, 1,000 subscribers, max rate" --subscribers 1000 --rate max
+        profile_one "fan-out, 1,000 subscribers, 20 events/s" --subscribers 1000 --rate 20
     else
-        echo "# profiler: valgrind --tool=callgrind (perf unavailable); see callgrind_annotate output" >>"$out"
-        echo "# (not implemented in this script: run the server under valgrind by hand)" >>"$out"
+        profile_callgrind
     fi
-    stop_server
 }
 
 if [ "$quick" = 1 ]; then
-    conn_n=2000; hold=3; d_fixed=5; d_max=3; subs10k=2000; churn_n=2000; churn_r=3; calls=5000; d_api=3
+    conn_n=2000; hold=3; d_fixed=5; d_max=3; d_prof=3; subs10k=2000; churn_n=2000; churn_r=3; calls=5000; d_api=3
 else
-    hold=30; d_fixed=30; d_max=10; subs10k=10000; churn_n=10000; churn_r=10; calls=20000; d_api=10
+    hold=30; d_fixed=30; d_max=10; d_prof=10; subs10k=10000; churn_n=10000; churn_r=10; calls=20000; d_api=10
 fi
 
 for s in "${steps[@]}"; do

@@ -122,7 +122,15 @@ foreach ($steps as $s) {
     }
 }
 if (is_file("$dir/profile.txt")) {
-    echo "## Where the server spends CPU (fan-out at max rate)\n\n```\n" . trim(file_get_contents("$dir/profile.txt")) . "\n```\n\n";
+    echo "## Where the server spends CPU (fan-out)\n\n";
+    echo "Raw profiles (`bench/run.sh profile`): self time is where the CPU is spent, inclusive time what it is spent under.\n\n";
+    foreach (preg_split('/^### /m', file_get_contents("$dir/profile.txt")) as $i => $section) {
+        if ($i === 0) {
+            continue; // the step header
+        }
+        [$title, $body] = explode("\n", $section, 2) + [1 => ''];
+        echo "### Profile: $title\n\n```\n" . trim($body) . "\n```\n\n";
+    }
 }
 if (is_file(__DIR__ . '/notes.md')) {
     echo trim(file_get_contents(__DIR__ . '/notes.md')) . "\n";
