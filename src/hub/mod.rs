@@ -9,10 +9,12 @@
 //! (Redis pub/sub) forwards events to other nodes; the default, [`LocalOnly`], forwards nothing.
 
 mod presence;
+mod remote;
 mod session;
 mod users;
 
 pub use presence::{PresenceMember, UserId};
+pub use remote::NodeSnapshot;
 pub use session::Session;
 pub use users::SignedInUser;
 
@@ -23,6 +25,7 @@ use crate::protocol::{ChannelName, ErrorCode, SocketId};
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use presence::Presence;
+use remote::RemoteNodes;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -107,9 +110,18 @@ impl Publish {
     }
 }
 
-/// The seam for running several nodes as one. Called after every local publish.
+/// The seam for running several nodes as one: what this node tells the others.
+///
+/// What the others tell this node comes back through [`AppHub::deliver_local`] (their
+/// publishes), [`AppHub::apply_remote`] (their state) and
+/// [`AppHub::terminate_user_connections`]. None of these calls may wait on I/O.
 pub trait ClusterAdapter: Send + Sync {
-    fn publish(&self, app_id: &str, publish: &Publish);
+    /// Called after every local publish (HTTP API, client event, in-process Api).
+    fn publish(&self, app_key: &str, publish: &Publish);
+    /// This node's channels, presence members or signed-in users of the app changed.
+    fn state_changed(&self, _app_key: &str) {}
+    /// The app asked to close a user's connections on every node.
+    fn terminate_user(&self, _app_key: &str, _user_id: &str) {}
 }
 
 /// Something that changed in a channel: what webhooks report.
@@ -152,7 +164,7 @@ impl Observer for NoObserver {
 pub struct LocalOnly;
 
 impl ClusterAdapter for LocalOnly {
-    fn publish(&self, _app_id: &str, _publish: &Publish) {}
+    fn publish(&self, _app_key: &str, _publish: &Publish) {}
 }
 
 struct Subscriber {
@@ -172,8 +184,8 @@ struct Channel {
 
 impl Channel {
     /// Tells every subscriber the new count, throttled on busy channels.
-    fn announce_count(&mut self, name: &ChannelName, now: Instant) {
-        let n = self.subscribers.len();
+    fn announce_count(&mut self, name: &ChannelName, remote: usize, now: Instant) {
+        let n = self.subscribers.len() + remote;
         let recent = self
             .count_sent
             .is_some_and(|t| now.duration_since(t) < SUBSCRIPTION_COUNT_INTERVAL);
@@ -215,6 +227,8 @@ pub struct AppHub {
     observer: Arc<dyn Observer>,
     users: Users,
     cache: Mutex<HashMap<ChannelName, CachedEvent>>,
+    /// The other nodes' state (empty on a single node). Lock order: shard, then users, then remote.
+    remote: RwLock<RemoteNodes>,
 }
 
 impl AppHub {
@@ -227,6 +241,7 @@ impl AppHub {
             observer,
             users: Users::default(),
             cache: Mutex::new(HashMap::new()),
+            remote: RwLock::new(RemoteNodes::default()),
         }
     }
 
@@ -257,7 +272,7 @@ impl AppHub {
     /// Returns the number of local recipients.
     pub fn publish(&self, publish: &Publish) -> usize {
         let delivered = self.deliver_local(publish);
-        self.cluster.publish(&self.config.id, publish);
+        self.cluster.publish(&self.config.key, publish);
         delivered
     }
 
@@ -288,38 +303,51 @@ impl AppHub {
         delivered
     }
 
-    /// Whether anyone on this node is subscribed to `channel`.
+    /// Whether anyone in the cluster is subscribed to `channel`.
     pub fn is_occupied(&self, channel: &str) -> bool {
-        self.shard(channel).read().contains_key(channel)
+        self.shard(channel).read().contains_key(channel) || self.remote.read().occupied(channel)
     }
 
+    /// Subscriptions to `channel` in the cluster.
     pub fn subscription_count(&self, channel: &str) -> usize {
-        self.shard(channel)
+        let local = self
+            .shard(channel)
             .read()
             .get(channel)
-            .map_or(0, |c| c.subscribers.len())
+            .map_or(0, |c| c.subscribers.len());
+        local + self.remote.read().subscriptions(channel)
     }
 
-    /// Presence members of a channel, in the order they joined.
+    /// Presence members of a channel in the cluster, each user once, local ones first.
     pub fn presence_members(&self, channel: &str) -> Vec<PresenceMember> {
-        self.shard(channel)
+        let mut members: Vec<PresenceMember> = self
+            .shard(channel)
             .read()
             .get(channel)
             .and_then(|c| c.presence.as_ref())
             .map(|p| p.members())
-            .unwrap_or_default()
-    }
-
-    /// Occupied channel names (with their subscription counts) whose name starts with `prefix`.
-    pub fn channels(&self, prefix: &str) -> Vec<(ChannelName, usize)> {
-        let mut out = Vec::new();
-        for shard in &self.shards {
-            for (name, ch) in shard.read().iter() {
-                if name.as_str().starts_with(prefix) {
-                    out.push((name.clone(), ch.subscribers.len()));
-                }
+            .unwrap_or_default();
+        for m in self.remote.read().members(channel) {
+            if !members.iter().any(|l| l.user_id == m.user_id) {
+                members.push(m);
             }
         }
+        members
+    }
+
+    /// Occupied channel names in the cluster (with subscription counts) starting with `prefix`.
+    pub fn channels(&self, prefix: &str) -> Vec<(ChannelName, usize)> {
+        let mut counts: HashMap<String, usize> = self.remote.read().channels();
+        for shard in &self.shards {
+            for (name, ch) in shard.read().iter() {
+                *counts.entry(name.to_string()).or_default() += ch.subscribers.len();
+            }
+        }
+        let mut out: Vec<(ChannelName, usize)> = counts
+            .into_iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .filter_map(|(name, n)| ChannelName::parse(&name, usize::MAX).ok().map(|c| (c, n)))
+            .collect();
         out.sort();
         out
     }
@@ -332,8 +360,14 @@ impl AppHub {
         Some((c.data.clone(), c.expires.duration_since(now).as_secs()))
     }
 
-    /// Closes every connection signed in as `user` (4009); returns how many.
+    /// Closes every connection signed in as `user` (4009) on every node; returns how many here.
     pub fn terminate_user_connections(&self, user: &str) -> usize {
+        self.cluster.terminate_user(&self.config.key, user);
+        self.users.terminate(user)
+    }
+
+    /// Closes this node's connections of `user`: what another node's terminate arrives as.
+    pub fn terminate_local_user_connections(&self, user: &str) -> usize {
         self.users.terminate(user)
     }
 
@@ -348,7 +382,8 @@ impl AppHub {
             for shard in &self.shards {
                 let mut shard = shard.write();
                 for (name, channel) in shard.iter_mut().filter(|(_, c)| c.count_dirty) {
-                    channel.announce_count(name, now);
+                    let remote = self.remote.read().subscriptions(name.as_str());
+                    channel.announce_count(name, remote, now);
                 }
             }
         }

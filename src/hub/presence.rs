@@ -127,26 +127,40 @@ impl Presence {
             .collect()
     }
 
-    /// The `data` of a presence `subscription_succeeded`: `{"presence":{"ids","hash","count"}}`.
-    pub fn subscription_data(&self) -> String {
+    /// The `data` of a presence `subscription_succeeded`: `{"presence":{"ids","hash","count"}}`,
+    /// over this node's members and `remote` ones (other nodes' members not here).
+    pub fn subscription_data(&self, remote: &[PresenceMember]) -> String {
         use crate::protocol::message::push_json_str;
-        let mut ids = String::from("[");
-        let mut hash = String::from("{");
-        for (i, (id, m)) in self.members.iter().enumerate() {
-            if i > 0 {
+        let local = self
+            .members
+            .iter()
+            .map(|(id, m)| (id.as_str(), m.user_info.as_deref()));
+        let others = remote
+            .iter()
+            .filter(|m| !self.members.contains_key(&m.user_id))
+            .map(|m| (m.user_id.as_str(), m.user_info.as_deref()));
+        let (mut ids, mut hash, mut count) = (String::from("["), String::from("{"), 0);
+        for (id, info) in local.chain(others) {
+            if count > 0 {
                 ids.push(',');
                 hash.push(',');
             }
             push_json_str(&mut ids, id);
             push_json_str(&mut hash, id);
             hash.push(':');
-            hash.push_str(m.user_info.as_deref().unwrap_or("null"));
+            hash.push_str(info.unwrap_or("null"));
+            count += 1;
         }
         ids.push(']');
         hash.push('}');
-        format!(
-            "{{\"presence\":{{\"ids\":{ids},\"hash\":{hash},\"count\":{}}}}}",
-            self.members.len()
-        )
+        format!("{{\"presence\":{{\"ids\":{ids},\"hash\":{hash},\"count\":{count}}}}}")
+    }
+
+    /// This node's members as a snapshot shares them.
+    pub fn snapshot(&self) -> Vec<(String, Option<String>)> {
+        self.members
+            .iter()
+            .map(|(id, m)| (id.clone(), m.user_info.clone()))
+            .collect()
     }
 }

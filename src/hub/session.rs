@@ -140,16 +140,26 @@ impl Session {
         });
         if entry.subscribers.contains_key(&self.id) {
             // Subscribing twice changes nothing but is answered, so a client waiting for it proceeds.
-            let data = entry
-                .presence
-                .as_ref()
-                .map_or_else(|| "{}".to_owned(), Presence::subscription_data);
+            let data = match &entry.presence {
+                Some(p) => p.subscription_data(&app.remote.read().members(channel.as_str())),
+                None => "{}".to_owned(),
+            };
             self.outbox
                 .send(Frame::from(subscription_succeeded_frame(channel.as_str(), &data)));
             return Ok(());
         }
+        let remote_members = match &member {
+            Some(_) => app.remote.read().members(channel.as_str()),
+            None => Vec::new(),
+        };
         if let (Some(presence), Some(member)) = (entry.presence.as_ref(), member.as_ref()) {
-            if !presence.contains(&member.user_id) && presence.len() >= app.config.presence_max_members {
+            let present = |id: &str| presence.contains(id) || remote_members.iter().any(|m| m.user_id == id);
+            let total = presence.len()
+                + remote_members
+                    .iter()
+                    .filter(|m| !presence.contains(&m.user_id))
+                    .count();
+            if !present(&member.user_id) && total >= app.config.presence_max_members {
                 let max = app.config.presence_max_members;
                 if entry.subscribers.is_empty() {
                     shard.remove(channel.as_str());
@@ -159,7 +169,7 @@ impl Session {
                 ));
             }
         }
-        if entry.subscribers.is_empty() {
+        if entry.subscribers.is_empty() && !app.remote.read().occupied(channel.as_str()) {
             app.observer.notify(ChannelEvent::Occupied {
                 channel: channel.clone(),
             });
@@ -173,7 +183,8 @@ impl Session {
         );
         let data = match (entry.presence.as_mut(), member.as_ref()) {
             (Some(presence), Some(member)) => {
-                if presence.join(member) {
+                let elsewhere = remote_members.iter().any(|m| m.user_id == member.user_id);
+                if presence.join(member) && !elsewhere {
                     app.observer.notify(ChannelEvent::MemberAdded {
                         channel: channel.clone(),
                         user_id: member.user_id.clone(),
@@ -193,7 +204,7 @@ impl Session {
                         }
                     }
                 }
-                presence.subscription_data()
+                presence.subscription_data(&remote_members)
             }
             _ => "{}".to_owned(),
         };
@@ -213,9 +224,11 @@ impl Session {
             }
         }
         if app.config.subscription_count && entry.presence.is_none() {
-            entry.announce_count(&channel, Instant::now());
+            let remote = app.remote.read().subscriptions(channel.as_str());
+            entry.announce_count(&channel, remote, Instant::now());
         }
         drop(shard);
+        app.cluster.state_changed(&app.config.key);
         self.channels.insert(channel, member.map(|m| m.user_id));
         Ok(())
     }
@@ -258,8 +271,9 @@ impl Session {
                 &format!("Watchlist limit exceeded: only the first {MAX_WATCHLIST} user ids are watched"),
             );
         }
-        app.users.sign_in(self.id, &self.outbox, &user);
+        app.users.sign_in(self.id, &self.outbox, &user, &app.remote);
         self.user = Some(user);
+        app.cluster.state_changed(&app.config.key);
         Ok(())
     }
 
@@ -343,8 +357,9 @@ impl Drop for Session {
             app.leave(self.id, &channel, user_id.as_deref());
         }
         if let Some(user) = self.user.take() {
-            app.users.sign_out(self.id, &user);
+            app.users.sign_out(self.id, &user, &app.remote);
         }
+        app.cluster.state_changed(&app.config.key);
     }
 }
 
@@ -360,7 +375,7 @@ impl AppHub {
             return;
         }
         if let (Some(presence), Some(user_id)) = (entry.presence.as_mut(), user_id) {
-            if presence.leave(user_id) {
+            if presence.leave(user_id) && !self.remote.read().has_member(channel.as_str(), user_id) {
                 self.observer.notify(ChannelEvent::MemberRemoved {
                     channel: channel.clone(),
                     user_id: user_id.to_owned(),
@@ -381,11 +396,16 @@ impl AppHub {
         }
         if entry.subscribers.is_empty() {
             shard.remove(channel.as_str());
-            self.observer.notify(ChannelEvent::Vacated {
-                channel: channel.clone(),
-            });
+            if !self.remote.read().occupied(channel.as_str()) {
+                self.observer.notify(ChannelEvent::Vacated {
+                    channel: channel.clone(),
+                });
+            }
         } else if self.config.subscription_count && entry.presence.is_none() {
-            entry.announce_count(channel, Instant::now());
+            let remote = self.remote.read().subscriptions(channel.as_str());
+            entry.announce_count(channel, remote, Instant::now());
         }
+        drop(shard);
+        self.cluster.state_changed(&self.config.key);
     }
 }

@@ -4,10 +4,11 @@
 //! one of their connections is signed in; connections that listed them in their watchlist are
 //! told when that changes (`pusher_internal:watchlist_events`).
 
+use super::remote::RemoteNodes;
 use super::{Frame, Outbox, UserId};
 use crate::protocol::message::{error_frame, watchlist_frame};
 use crate::protocol::ErrorCode;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -76,7 +77,13 @@ pub(crate) struct Users {
 
 impl Users {
     /// Registers connection `id` as `user` and tells it who of its watchlist is online.
-    pub fn sign_in(&self, id: u64, outbox: &Arc<dyn Outbox>, user: &SignedInUser) {
+    pub fn sign_in(
+        &self,
+        id: u64,
+        outbox: &Arc<dyn Outbox>,
+        user: &SignedInUser,
+        remote: &RwLock<RemoteNodes>,
+    ) {
         let conn = Conn {
             id,
             outbox: outbox.clone(),
@@ -84,7 +91,7 @@ impl Users {
         let mut reg = self.registry.lock();
         let sockets = reg.online.entry(user.id.clone()).or_default();
         sockets.push(conn.clone());
-        if sockets.len() == 1 {
+        if sockets.len() == 1 && !remote.read().user_online(&user.id) {
             notify(&reg, &user.id, true);
         }
         for watched in &user.watchlist {
@@ -94,23 +101,26 @@ impl Users {
                 .push(conn.clone());
         }
         if !user.watchlist.is_empty() {
+            let remote = remote.read();
             let (online, offline): (Vec<&str>, Vec<&str>) = user
                 .watchlist
                 .iter()
                 .map(String::as_str)
-                .partition(|w| reg.online.contains_key(*w));
+                .partition(|w| reg.online.contains_key(*w) || remote.user_online(w));
             outbox.send(Frame::from(watchlist_frame(&online, &offline)));
         }
     }
 
     /// Unregisters connection `id`; the user goes offline with their last connection.
-    pub fn sign_out(&self, id: u64, user: &SignedInUser) {
+    pub fn sign_out(&self, id: u64, user: &SignedInUser, remote: &RwLock<RemoteNodes>) {
         let mut reg = self.registry.lock();
         if let Some(sockets) = reg.online.get_mut(&user.id) {
             sockets.retain(|c| c.id != id);
             if sockets.is_empty() {
                 reg.online.remove(&user.id);
-                notify(&reg, &user.id, false);
+                if !remote.read().user_online(&user.id) {
+                    notify(&reg, &user.id, false);
+                }
             }
         }
         for watched in &user.watchlist {
@@ -136,6 +146,20 @@ impl Users {
             c.outbox.close(code, message);
         }
         sockets.len()
+    }
+
+    /// Another node's user came online or went offline: tell local watchers, unless the user is
+    /// signed in here too.
+    pub fn remote_presence_changed(&self, user: &str, online: bool) {
+        let reg = self.registry.lock();
+        if !reg.online.contains_key(user) {
+            notify(&reg, user, online);
+        }
+    }
+
+    /// Users signed in on this node.
+    pub fn online_users(&self) -> Vec<UserId> {
+        self.registry.lock().online.keys().cloned().collect()
     }
 
     /// Signed-in users and watch entries, for leak checks.

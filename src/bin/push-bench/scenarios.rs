@@ -613,7 +613,10 @@ pub async fn api(b: &Bench) -> Result<Value, String> {
         per_sec(ok, elapsed),
         errors.load(Ordering::Relaxed)
     );
-    println!("  request round trip: {}; bench's own CPU {own:.2} s", rtt.summary());
+    println!(
+        "  request round trip: {}; bench's own CPU {own:.2} s",
+        rtt.summary()
+    );
     println!(
         "  target >= 100000 per server-CPU-second -> {}",
         if per_cpu >= 100_000.0 { "MET" } else { "NOT MET" }
