@@ -35,6 +35,12 @@ pub struct ServerConfig {
     pub max_send_queue: usize,
     /// Allowed clock difference for the HTTP API's `auth_timestamp`, in seconds (0 disables).
     pub timestamp_window: u64,
+    /// Scale-out: `redis://host:port[/db]` shared by every node; empty runs a single node.
+    pub redis: String,
+    /// Prefix of the Redis keys and pub/sub channel, so several clusters can share one Redis.
+    pub redis_prefix: String,
+    /// Seconds without a heartbeat after which another node is taken as dead.
+    pub cluster_node_timeout: u64,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +57,9 @@ impl Default for ServerConfig {
             max_request_body: 1024 * 1024,
             max_send_queue: 1024 * 1024,
             timestamp_window: crate::protocol::signature::DEFAULT_TIMESTAMP_WINDOW_SECS,
+            redis: String::new(),
+            redis_prefix: "webman-push".into(),
+            cluster_node_timeout: 5,
         }
     }
 }
@@ -215,6 +224,16 @@ impl ServerConfig {
                     ));
                 }
             }
+        }
+        if !self.redis.is_empty()
+            && !(self.redis.starts_with("redis://") || self.redis.starts_with("rediss://"))
+        {
+            return Err(format!("redis must be a redis:// URL, got {:?}", self.redis));
+        }
+        if !self.redis.is_empty() && self.cluster_node_timeout < 2 {
+            return Err(
+                "cluster_node_timeout must be at least 2 seconds (heartbeats are every second)".into(),
+            );
         }
         if self.threads == 0 {
             return Err("threads must be at least 1".into());

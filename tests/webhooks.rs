@@ -2,73 +2,12 @@
 
 mod common;
 
-use axum::http::HeaderMap;
-use axum::routing::post;
+use common::webhooks::{next, receiver, receiver_on};
 use common::{start_server, Client, KEY, SECRET};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use webman_push::protocol::signature::verify_hmac_sha256_hex;
-
-/// One webhook request as the receiver saw it.
-struct Received {
-    key: String,
-    signature: String,
-    body: String,
-}
-
-impl Received {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).expect("webhook body is JSON")
-    }
-    fn names(&self) -> Vec<String> {
-        self.json()["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["name"].as_str().unwrap().to_owned())
-            .collect()
-    }
-}
-
-/// A receiver answering `status` on `listener`, forwarding each request to the returned channel.
-fn receiver_on(listener: TcpListener, status: u16) -> mpsc::UnboundedReceiver<Received> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let app = axum::Router::new().route(
-        "/hook",
-        post(move |headers: HeaderMap, body: String| {
-            let tx = tx.clone();
-            async move {
-                let header = |n: &str| {
-                    headers
-                        .get(n)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_owned()
-                };
-                let _ = tx.send(Received {
-                    key: header("x-pusher-key"),
-                    signature: header("x-pusher-signature"),
-                    body,
-                });
-                axum::http::StatusCode::from_u16(status).unwrap()
-            }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    rx
-}
-
-async fn receiver(status: u16) -> (String, mpsc::UnboundedReceiver<Received>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    (url, receiver_on(listener, status))
-}
-
-async fn next(rx: &mut mpsc::UnboundedReceiver<Received>, within: Duration) -> Option<Received> {
-    tokio::time::timeout(within, rx.recv()).await.ok().flatten()
-}
 
 #[tokio::test]
 async fn channel_added_is_sent_promptly_and_signed() {

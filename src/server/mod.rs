@@ -6,6 +6,7 @@
 //! must be created after any `fork()`: a forked child inherits none of its threads, so a server
 //! found in a process other than the one that started it is forgotten, never dropped.
 
+mod cluster;
 mod http_api;
 mod outbox;
 mod webhook;
@@ -14,8 +15,9 @@ mod ws;
 pub use webhook::Backlog as WebhookBacklog;
 
 use crate::config::ServerConfig;
-use crate::hub::{Hub, LocalOnly};
+use crate::hub::{ClusterAdapter, Hub, LocalOnly};
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -96,8 +98,17 @@ impl PushServer {
             .map_err(StartError::Runtime)?;
 
         let apps = config.all_apps();
-        let webhooks = webhook::Webhooks::new(&apps);
-        let hub = Arc::new(Hub::with_parts(apps, Arc::new(LocalOnly), |app| {
+        // On a single node this node sends every webhook; in a cluster only the lease holder.
+        let (adapter, cluster, leader): (Arc<dyn ClusterAdapter>, _, _) = if config.redis.is_empty() {
+            (Arc::new(LocalOnly), None, Arc::new(AtomicBool::new(true)))
+        } else {
+            let timeout = Duration::from_secs(config.cluster_node_timeout);
+            let cluster = cluster::RedisCluster::new(&config.redis_prefix, timeout);
+            let leader = cluster.leader.clone();
+            (cluster.clone(), Some(cluster), leader)
+        };
+        let webhooks = webhook::Webhooks::new(&apps, leader);
+        let hub = Arc::new(Hub::with_parts(apps, adapter, |app| {
             webhooks.observer_for(&app.key)
         }));
         let limits = Arc::new(Limits {
@@ -128,6 +139,11 @@ impl PushServer {
                 shutdown_rx.clone(),
             ));
             runtime.spawn(maintenance(hub.clone(), shutdown_rx.clone()));
+            if let Some(cluster) = &cluster {
+                cluster
+                    .spawn(&config.redis, hub.clone(), shutdown_rx.clone())
+                    .map_err(StartError::Config)?;
+            }
             webhooks.spawn(shutdown_rx)
         };
         Ok(PushServer {

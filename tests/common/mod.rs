@@ -86,3 +86,72 @@ impl Client {
         let _ = self.ws.close(None).await;
     }
 }
+
+/// A real HTTP receiver for webhooks on loopback.
+pub mod webhooks {
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+    use serde_json::Value;
+    use std::time::Duration;
+    use tokio::net::TcpListener;
+    use tokio::sync::mpsc;
+
+    /// One webhook request as the receiver saw it.
+    pub struct Received {
+        pub key: String,
+        pub signature: String,
+        pub body: String,
+    }
+
+    impl Received {
+        pub fn json(&self) -> Value {
+            serde_json::from_str(&self.body).expect("webhook body is JSON")
+        }
+        pub fn names(&self) -> Vec<String> {
+            self.json()["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["name"].as_str().unwrap().to_owned())
+                .collect()
+        }
+    }
+
+    /// A receiver answering `status` on `listener`, forwarding each request to the returned channel.
+    pub fn receiver_on(listener: TcpListener, status: u16) -> mpsc::UnboundedReceiver<Received> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |headers: HeaderMap, body: String| {
+                let tx = tx.clone();
+                async move {
+                    let header = |n: &str| {
+                        headers
+                            .get(n)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_owned()
+                    };
+                    let _ = tx.send(Received {
+                        key: header("x-pusher-key"),
+                        signature: header("x-pusher-signature"),
+                        body,
+                    });
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        rx
+    }
+
+    pub async fn receiver(status: u16) -> (String, mpsc::UnboundedReceiver<Received>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        (url, receiver_on(listener, status))
+    }
+
+    pub async fn next(rx: &mut mpsc::UnboundedReceiver<Received>, within: Duration) -> Option<Received> {
+        tokio::time::timeout(within, rx.recv()).await.ok().flatten()
+    }
+}

@@ -14,6 +14,7 @@ use crate::protocol::ChannelName;
 use delivery::Destination;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -27,11 +28,19 @@ type Envelope = (usize, ChannelEvent);
 struct WebhookObserver {
     app: usize,
     tx: mpsc::UnboundedSender<Envelope>,
+    /// Channel and member events are the cluster's: only the leader node reports them.
+    leader: Arc<AtomicBool>,
 }
 
 impl Observer for WebhookObserver {
     fn notify(&self, event: ChannelEvent) {
-        let _ = self.tx.send((self.app, event));
+        let node_local = matches!(
+            event,
+            ChannelEvent::ClientEvent { .. } | ChannelEvent::CacheMiss { .. }
+        );
+        if node_local || self.leader.load(Ordering::Acquire) {
+            let _ = self.tx.send((self.app, event));
+        }
     }
 }
 
@@ -214,17 +223,18 @@ pub(crate) struct Webhooks {
     tx: mpsc::UnboundedSender<Envelope>,
     rx: mpsc::UnboundedReceiver<Envelope>,
     apps: Vec<(String, AppHooks)>,
+    leader: Arc<AtomicBool>,
 }
 
 impl Webhooks {
-    pub fn new(apps: &[AppConfig]) -> Webhooks {
+    pub fn new(apps: &[AppConfig], leader: Arc<AtomicBool>) -> Webhooks {
         let (tx, rx) = mpsc::unbounded_channel();
         let client = delivery::client();
         let apps = apps
             .iter()
             .filter_map(|a| AppHooks::new(a, &client).map(|h| (a.key.clone(), h)))
             .collect();
-        Webhooks { tx, rx, apps }
+        Webhooks { tx, rx, apps, leader }
     }
 
     /// The observer the hub should give app `key`.
@@ -233,6 +243,7 @@ impl Webhooks {
             Some(app) => Arc::new(WebhookObserver {
                 app,
                 tx: self.tx.clone(),
+                leader: self.leader.clone(),
             }),
             None => Arc::new(NoObserver),
         }
