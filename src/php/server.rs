@@ -70,7 +70,9 @@ impl Server {
     /// Blocks a started server's process until SIGINT or SIGTERM, then stops it.
     pub fn wait(&mut self) {
         if self.running.is_some() {
-            wait_for_stop_signal();
+            // Kept blocked through the stop, so a second signal cannot cut it short.
+            let signals = StopSignals::block();
+            signals.wait();
             self.stop();
         }
     }
@@ -126,27 +128,54 @@ impl Server {
     }
 }
 
-/// Blocks the calling (PHP) thread until SIGINT or SIGTERM arrives.
-fn wait_for_stop_signal() {
-    // SAFETY: libc signal-set manipulation on sets owned by this frame; the signals are blocked
-    // on this thread first so sigtimedwait receives them instead of the default action.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+/// SIGINT and SIGTERM, blocked on the PHP thread while it waits for them.
+struct StopSignals {
+    set: libc::sigset_t,
+    previous: libc::sigset_t,
+}
+
+impl StopSignals {
+    fn block() -> StopSignals {
+        // SAFETY: libc signal-set calls on sets owned by this value.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGINT);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            let mut previous: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut previous);
+            StopSignals { set, previous }
+        }
+    }
+
+    /// Waits for the first of them.
+    fn wait(&self) {
         let timeout = libc::timespec {
             tv_sec: 1,
             tv_nsec: 0,
         };
         loop {
-            let sig = libc::sigtimedwait(&set, std::ptr::null_mut(), &timeout);
+            // SAFETY: `set` is a valid, initialised signal set.
+            let sig = unsafe { libc::sigtimedwait(&self.set, std::ptr::null_mut(), &timeout) };
             if sig == libc::SIGINT || sig == libc::SIGTERM {
-                break;
+                return;
             }
         }
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+    }
+}
+
+impl Drop for StopSignals {
+    /// Swallows repeats (an impatient second Ctrl-C during the stop) before unblocking, so they
+    /// cannot kill the process after a clean stop.
+    fn drop(&mut self) {
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: as in `block`.
+        unsafe {
+            while libc::sigtimedwait(&self.set, std::ptr::null_mut(), &zero) > 0 {}
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut());
+        }
     }
 }
