@@ -51,6 +51,11 @@ fn router(state: ApiState) -> Router {
             "/apps/{app_id}/users/{user_id}/terminate_connections",
             post(terminate_connections),
         )
+        // PyPI pusher 3.3.4 posts here without the /apps/{id} prefix; the app is found by key anyway.
+        .route(
+            "/users/{user_id}/terminate_connections",
+            post(terminate_connections_unprefixed),
+        )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found") })
         .with_state(state)
 }
@@ -280,6 +285,14 @@ async fn trigger_events(Path(_app_id): Path<String>, signed: Signed) -> Result<J
         })
         .collect();
     Ok(Json(json!({ "channels": channels })))
+}
+
+async fn terminate_connections_unprefixed(
+    Path(user_id): Path<String>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiError> {
+    signed.app.terminate_user_connections(&user_id);
+    Ok(Json(json!({})))
 }
 
 async fn terminate_connections(

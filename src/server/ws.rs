@@ -236,7 +236,11 @@ async fn run(
             }
             _ = until(auth_deadline) => {
                 if !session.is_authorized() {
-                    break End::Close(ErrorCode::Unauthorized.code(), "Connection not authorized within timeout".into());
+                    let reason = "Connection not authorized within timeout";
+                    outbox.send(Frame::from(error_frame(Some(ErrorCode::Unauthorized.code()), reason)));
+                    let drained = outbox.drain();
+                    let _ = write_batch(&mut ws, drained.frames).await;
+                    break End::Close(ErrorCode::Unauthorized.code(), reason.into());
                 }
                 auth_deadline = None;
             }
