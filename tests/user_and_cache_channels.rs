@@ -165,6 +165,8 @@ async fn unauthorized_connections_are_closed_when_the_app_requires_it() {
     let mut signed = Client::connect(&server).await;
     sign_in(&mut signed, r#"{"id":"x"}"#).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let error = idle.next_event().await.expect("told why");
+    assert_eq!(error["data"]["code"], 4009);
     assert!(idle.next_event().await.is_none(), "closed after the timeout");
     assert_eq!(
         signed.subscribe("ok").await["event"],
