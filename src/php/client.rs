@@ -8,6 +8,21 @@ use crate::protocol::signature::sign_api_request;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// Bounds every phase but name resolution: with a resolve timeout (which a global timeout implies)
+/// ureq resolves on a new thread for every request, which costs more than the request itself;
+/// API addresses are IP literals or local names in practice. (A macro: ureq's config scopes are
+/// sealed, so a generic function cannot name them.)
+macro_rules! with_timeouts {
+    ($config:expr, $t:expr) => {
+        $config
+            .timeout_connect(Some($t))
+            .timeout_send_request(Some($t))
+            .timeout_send_body(Some($t))
+            .timeout_recv_response(Some($t))
+            .timeout_recv_body(Some($t))
+    };
+}
+
 /// A finished request: HTTP status (0 when the server could not be reached) and body.
 pub(crate) struct Reply {
     pub status: u16,
@@ -48,17 +63,11 @@ impl Endpoint {
         );
         let url = format!("{}{full_path}?{query}", self.address);
         let result = if method == "GET" {
-            agent()
-                .get(&url)
-                .config()
-                .timeout_global(Some(self.timeout))
+            with_timeouts!(agent().get(&url).config(), self.timeout)
                 .build()
                 .call()
         } else {
-            agent()
-                .post(&url)
-                .config()
-                .timeout_global(Some(self.timeout))
+            with_timeouts!(agent().post(&url).config(), self.timeout)
                 .build()
                 .header("Content-Type", "application/json")
                 .send(body)

@@ -118,12 +118,14 @@ impl Server {
     }
 
     /// webman/workerman process hook: start in the worker, after the fork.
-    pub fn on_worker_start(&mut self, _worker: Option<&Zval>) -> PhpResult<()> {
+    pub fn on_worker_start(&mut self, worker: Option<&Zval>) -> PhpResult<()> {
+        let _ = worker;
         self.start()
     }
 
     /// webman/workerman process hook.
-    pub fn on_worker_stop(&mut self, _worker: Option<&Zval>) -> bool {
+    pub fn on_worker_stop(&mut self, worker: Option<&Zval>) -> bool {
+        let _ = worker;
         self.stop()
     }
 }

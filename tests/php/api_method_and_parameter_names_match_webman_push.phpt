@@ -2,7 +2,7 @@
 Api exposes webman/push's public methods with the same parameter names and optional parameters
 --FILE--
 <?php
-// Named arguments in user code depend on these exact names (PHP 8).
+// Named arguments in user code depend on these exact names (PHP 8); $options is our addition.
 foreach (['__construct', 'trigger', 'socketAuth', 'presenceAuth'] as $name) {
     $m = new ReflectionMethod('Webman\Push\Api', $name);
     $params = [];
@@ -18,7 +18,7 @@ foreach (['__construct', 'trigger', 'socketAuth', 'presenceAuth'] as $name) {
 }
 ?>
 --EXPECT--
-public __construct($api_address, $app_key, $app_secret)
+public __construct($api_address, $app_key, $app_secret, $options = NULL)
 public trigger($channels, $event, $data, $socket_id = NULL)
 public socketAuth($channel, $socket_id, $custom_data = NULL)
 public presenceAuth($channel, $socket_id, $user_id, $user_info = NULL)
