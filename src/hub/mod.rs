@@ -292,15 +292,18 @@ impl AppHub {
         let Some(channel) = shard.get(publish.channel.as_str()) else {
             return 0;
         };
-        let mut delivered = 0;
-        for sub in channel.subscribers.values() {
-            if publish.except.as_ref() == Some(&sub.socket_id) {
-                continue;
-            }
-            sub.outbox.send(frame.clone());
-            delivered += 1;
+        // Outboxes write to sockets, so take the recipients out and let go of the lock first.
+        let recipients: Vec<Arc<dyn Outbox>> = channel
+            .subscribers
+            .values()
+            .filter(|sub| publish.except.as_ref() != Some(&sub.socket_id))
+            .map(|sub| sub.outbox.clone())
+            .collect();
+        drop(shard);
+        for outbox in &recipients {
+            outbox.send(frame.clone());
         }
-        delivered
+        recipients.len()
     }
 
     /// Whether anyone in the cluster is subscribed to `channel`.

@@ -9,6 +9,7 @@
 mod cluster;
 mod http_api;
 mod outbox;
+mod socket;
 mod webhook;
 mod ws;
 

@@ -1,10 +1,12 @@
 //! The WebSocket transport: handshake on `/app/{key}`, then one task per connection that reads
-//! client frames into its [`Session`] and writes whatever the hub queued in its outbox.
+//! client frames into its [`Session`] and flushes whatever its outbox could not write at once
+//! (the hub writes frames to the socket directly when it can take them; see [`super::outbox`]).
 //!
 //! Idle detection costs no per-message timer work: the task sleeps until the connection's
 //! deadline and only then compares it with the time of the last frame it read.
 
-use super::outbox::ConnectionOutbox;
+use super::outbox::{ConnectionOutbox, Flushed};
+use super::socket::Socket;
 use super::Limits;
 use crate::hub::{AppHub, Frame, Hub, Outbox, Session};
 use crate::protocol::error::CLOSE_MESSAGE_TOO_BIG;
@@ -30,7 +32,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A batch of frames that cannot be written in this long means the peer is gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-type Ws = WebSocketStream<TcpStream>;
+type Ws = WebSocketStream<Socket>;
 
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -101,21 +103,30 @@ async fn connection(
             }
         }
     };
+    // Small buffers: most clients send a few short frames. tungstenite's defaults (128 KiB
+    // each way) would dominate the memory of an idle connection.
     let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(16 * 1024)
+        .read_buffer_size(1024)
+        .write_buffer_size(0)
         .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(limits.max_message_size))
         .max_frame_size(Some(limits.max_message_size));
-    let handshake = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config));
+    let stream = Arc::new(stream);
+    let outbox = Arc::new(ConnectionOutbox::new(stream.clone(), limits.max_send_queue));
+    let socket = Socket::new(stream, outbox.clone());
+    let handshake = tokio_tungstenite::accept_hdr_async_with_config(socket, callback, Some(config));
     let mut ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
         Ok(Ok(ws)) => ws,
-        _ => return,
+        _ => {
+            // A refused handshake (404) still has its answer to deliver.
+            let _ = tokio::time::timeout(Duration::from_secs(1), outbox.flush()).await;
+            return;
+        }
     };
     let key = key.unwrap_or_default();
     let Some(app) = hub.app_by_key(&key).cloned() else {
         let message = format!("App key {key} does not exist on this server");
-        refuse(&mut ws, ErrorCode::AppNotFound, &message).await;
+        refuse(&mut ws, &outbox, ErrorCode::AppNotFound, &message).await;
         return;
     };
     let slot = match app.try_connect() {
@@ -128,11 +139,10 @@ async fn connection(
                     app.config.max_connections
                 ),
             };
-            refuse(&mut ws, code, &message).await;
+            refuse(&mut ws, &outbox, code, &message).await;
             return;
         }
     };
-    let outbox = Arc::new(ConnectionOutbox::new(limits.max_send_queue));
     let socket_id = SocketId::new(prefix, id);
     outbox.send(Frame::from(connection_established_frame(
         socket_id.as_str(),
@@ -142,13 +152,10 @@ async fn connection(
     run(ws, session, &outbox, &app, &limits, shutdown).await;
 }
 
-async fn refuse(ws: &mut Ws, code: ErrorCode, message: &str) {
-    let frame = error_frame(Some(code.code()), message);
-    let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
-        ws.send(Message::text(frame)).await?;
-        ws.close(Some(close_frame(code.code(), message))).await
-    })
-    .await;
+async fn refuse(ws: &mut Ws, outbox: &ConnectionOutbox, code: ErrorCode, message: &str) {
+    outbox.send(Frame::from(error_frame(Some(code.code()), message)));
+    let _ = ws.close(Some(close_frame(code.code(), message))).await;
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, outbox.flush()).await;
 }
 
 fn close_frame(code: u16, reason: &str) -> CloseFrame {
@@ -186,15 +193,11 @@ async fn run(
     let end = loop {
         tokio::select! {
             biased;
-            _ = outbox.ready() => {
-                let drained = outbox.drain();
-                if let Err(end) = write_batch(&mut ws, drained.frames).await {
-                    break end;
-                }
-                if let Some((code, reason)) = drained.close {
-                    break End::Close(code, reason);
-                }
-            }
+            _ = outbox.pending() => match tokio::time::timeout(WRITE_TIMEOUT, outbox.flush()).await {
+                Ok(Flushed::Idle) => {}
+                Ok(Flushed::Close(code, reason)) => break End::Close(code, reason),
+                Ok(Flushed::Broken) | Err(_) => break End::Gone,
+            },
             message = ws.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     last_seen = Instant::now();
@@ -238,8 +241,6 @@ async fn run(
                 if !session.is_authorized() {
                     let reason = "Connection not authorized within timeout";
                     outbox.send(Frame::from(error_frame(Some(ErrorCode::Unauthorized.code()), reason)));
-                    let drained = outbox.drain();
-                    let _ = write_batch(&mut ws, drained.frames).await;
                     break End::Close(ErrorCode::Unauthorized.code(), reason.into());
                 }
                 auth_deadline = None;
@@ -252,8 +253,8 @@ async fn run(
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     if let End::Close(code, reason) = end {
-        let _ =
-            tokio::time::timeout(Duration::from_secs(1), ws.close(Some(close_frame(code, &reason)))).await;
+        let _ = ws.close(Some(close_frame(code, &reason))).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), outbox.flush()).await;
     }
 }
 
@@ -262,24 +263,6 @@ async fn until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
-    }
-}
-
-async fn write_batch(ws: &mut Ws, frames: std::collections::VecDeque<Frame>) -> Result<(), End> {
-    if frames.is_empty() {
-        return Ok(());
-    }
-    let write = async {
-        for frame in frames {
-            // SAFETY: a `Frame` is only ever built from a `String`, so its bytes are UTF-8.
-            let text = unsafe { Utf8Bytes::from_bytes_unchecked(frame.into_bytes()) };
-            ws.feed(Message::Text(text)).await?;
-        }
-        ws.flush().await
-    };
-    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(End::Gone),
     }
 }
 
