@@ -363,6 +363,11 @@ impl AppHub {
         Some((c.data.clone(), c.expires.duration_since(now).as_secs()))
     }
 
+    /// Hands an event to the app's observer (a cluster's new leader reconciling what was reported).
+    pub fn notify_observer(&self, event: ChannelEvent) {
+        self.observer.notify(event);
+    }
+
     /// Closes every connection signed in as `user` (4009) on every node; returns how many here.
     pub fn terminate_user_connections(&self, user: &str) -> usize {
         self.cluster.terminate_user(&self.config.key, user);

@@ -7,10 +7,13 @@
 //! dead: its members and channels leave the cluster, with member_removed and vacated once.
 //!
 //! Webhooks about the cluster as a whole are sent by one node, the leader, which holds a short
-//! Redis lease (`{prefix}:leader`). When Redis is unreachable every node keeps serving its own
+//! Redis lease (`{prefix}:leader`) and records what it reported in Redis sets; a node that takes
+//! the lease over compares those sets with the cluster's state and reports what nobody did
+//! while the lease changed hands (the old leader's own channels and members included). When Redis is unreachable every node keeps serving its own
 //! clients, logs it, reconnects with back-off and shares its state again once Redis is back.
 
-use crate::hub::{ClusterAdapter, Hub, NodeSnapshot, Publish};
+use super::webhook::EmitLog;
+use crate::hub::{ChannelEvent, ClusterAdapter, Hub, NodeSnapshot, Publish};
 use crate::protocol::{ChannelName, SocketId};
 use parking_lot::Mutex;
 use redis::aio::ConnectionManager;
@@ -54,14 +57,26 @@ enum Message {
     Goodbye { n: String },
 }
 
+/// What the writer sends to Redis.
+enum Outgoing {
+    Publish(String),
+    /// Remember (or forget) a reported channel or member: SADD / SREM on a set.
+    Report {
+        key: String,
+        member: String,
+        add: bool,
+    },
+}
+
 /// The Redis side of the hub's cluster seam.
 pub(crate) struct RedisCluster {
     node_id: String,
     bus: String,
     leader_key: String,
     node_timeout: Duration,
-    outgoing: mpsc::Sender<String>,
-    receiver: Mutex<Option<mpsc::Receiver<String>>>,
+    reported_prefix: String,
+    outgoing: mpsc::Sender<Outgoing>,
+    receiver: Mutex<Option<mpsc::Receiver<Outgoing>>>,
     dirty: Mutex<HashSet<String>>,
     wake: Notify,
     dropped: AtomicU64,
@@ -77,6 +92,7 @@ impl RedisCluster {
             node_id: random_node_id(),
             bus: format!("{prefix}:bus"),
             leader_key: format!("{prefix}:leader"),
+            reported_prefix: format!("{prefix}:reported"),
             node_timeout,
             outgoing,
             receiver: Mutex::new(Some(receiver)),
@@ -92,7 +108,11 @@ impl RedisCluster {
         let Ok(text) = serde_json::to_string(message) else {
             return;
         };
-        if self.outgoing.try_send(text).is_err() {
+        self.queue(Outgoing::Publish(text));
+    }
+
+    fn queue(&self, item: Outgoing) {
+        if self.outgoing.try_send(item).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n == 1 || n.is_power_of_two() {
                 eprintln!("webman-push: cluster: outgoing queue full, {n} message(s) not forwarded so far");
@@ -235,7 +255,7 @@ impl RedisCluster {
         self: Arc<Self>,
         client: redis::Client,
         hub: Arc<Hub>,
-        mut outgoing: mpsc::Receiver<String>,
+        mut outgoing: mpsc::Receiver<Outgoing>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut conn: Option<ConnectionManager> = None;
@@ -244,8 +264,8 @@ impl RedisCluster {
         loop {
             let mut batch = Vec::new();
             tokio::select! {
-                Some(text) = outgoing.recv() => {
-                    batch.push(text);
+                Some(item) = outgoing.recv() => {
+                    batch.push(item);
                     while let Ok(more) = outgoing.try_recv() {
                         batch.push(more);
                         if batch.len() >= 512 { break; }
@@ -254,12 +274,17 @@ impl RedisCluster {
                 _ = self.wake.notified() => {
                     tokio::time::sleep(DEBOUNCE).await;
                     let dirty: Vec<String> = self.dirty.lock().drain().collect();
-                    batch.extend(dirty.iter().filter_map(|k| self.snapshot_message(&hub, k)));
+                    batch.extend(dirty.iter().filter_map(|k| self.snapshot_message(&hub, k)).map(Outgoing::Publish));
                 }
                 _ = heartbeat.tick() => {
                     self.dirty.lock().clear();
-                    batch.extend(hub.apps().filter_map(|a| self.snapshot_message(&hub, &a.config.key)));
+                    let snapshots = hub.apps().filter_map(|a| self.snapshot_message(&hub, &a.config.key));
+                    batch.extend(snapshots.map(Outgoing::Publish));
+                    let was_leader = self.leader.load(Ordering::Acquire);
                     self.renew_lease(&client, &mut conn).await;
+                    if !was_leader && self.leader.load(Ordering::Acquire) {
+                        self.reconcile(&client, &mut conn, &hub).await;
+                    }
                 }
                 _ = shutdown.changed() => {
                     self.say_goodbye(&mut conn).await;
@@ -319,14 +344,81 @@ impl RedisCluster {
         &self,
         client: &redis::Client,
         conn: &mut Option<ConnectionManager>,
-        batch: &[String],
+        batch: &[Outgoing],
     ) -> redis::RedisResult<()> {
         let mut c = Self::connection(client, conn).await?;
         let mut pipe = redis::pipe();
-        for text in batch {
-            pipe.cmd("PUBLISH").arg(&self.bus).arg(text).ignore();
+        for item in batch {
+            match item {
+                Outgoing::Publish(text) => pipe.cmd("PUBLISH").arg(&self.bus).arg(text).ignore(),
+                Outgoing::Report {
+                    key,
+                    member,
+                    add: true,
+                } => pipe.cmd("SADD").arg(key).arg(member).ignore(),
+                Outgoing::Report {
+                    key,
+                    member,
+                    add: false,
+                } => pipe.cmd("SREM").arg(key).arg(member).ignore(),
+            };
         }
         pipe.query_async::<()>(&mut c).await
+    }
+
+    fn reported_keys(&self, app_key: &str) -> (String, String) {
+        let base = format!("{}:{app_key}", self.reported_prefix);
+        (format!("{base}:channels"), format!("{base}:members"))
+    }
+
+    /// A new leader compares what was reported with what the cluster holds now and reports the
+    /// difference: arrivals and departures nobody reported while the lease changed hands.
+    async fn reconcile(&self, client: &redis::Client, conn: &mut Option<ConnectionManager>, hub: &Hub) {
+        let Ok(mut c) = Self::connection(client, conn).await else {
+            return;
+        };
+        for app in hub.apps() {
+            let (channels_key, members_key) = self.reported_keys(&app.config.key);
+            let reported = async {
+                let channels: HashSet<String> = redis::cmd("SMEMBERS")
+                    .arg(&channels_key)
+                    .query_async(&mut c)
+                    .await?;
+                let members: HashSet<String> = redis::cmd("SMEMBERS")
+                    .arg(&members_key)
+                    .query_async(&mut c)
+                    .await?;
+                Ok::<_, redis::RedisError>((channels, members))
+            };
+            let Ok((reported_channels, reported_members)) = reported.await else {
+                return;
+            };
+            let mut channels = HashSet::new();
+            let mut members = HashSet::new();
+            for (name, _) in app.channels("") {
+                for m in app.presence_members(name.as_str()) {
+                    members.insert(member_entry(name.as_str(), &m.user_id));
+                }
+                channels.insert(name.to_string());
+            }
+            let named = |c: &str| ChannelName::parse(c, usize::MAX).ok();
+            for c in channels.difference(&reported_channels).filter_map(|c| named(c)) {
+                app.notify_observer(ChannelEvent::Occupied { channel: c });
+            }
+            for entry in members.difference(&reported_members) {
+                if let Some((c, user_id)) = parse_member_entry(entry) {
+                    app.notify_observer(ChannelEvent::MemberAdded { channel: c, user_id });
+                }
+            }
+            for entry in reported_members.difference(&members) {
+                if let Some((c, user_id)) = parse_member_entry(entry) {
+                    app.notify_observer(ChannelEvent::MemberRemoved { channel: c, user_id });
+                }
+            }
+            for c in reported_channels.difference(&channels).filter_map(|c| named(c)) {
+                app.notify_observer(ChannelEvent::Vacated { channel: c });
+            }
+        }
     }
 
     /// Takes or keeps the leader lease; without Redis nobody is leader.
@@ -396,6 +488,31 @@ impl RedisCluster {
                 _ = shutdown.changed() => return,
             }
         }
+    }
+}
+
+/// A reported member as a set entry: `["channel","user_id"]`.
+fn member_entry(channel: &str, user_id: &str) -> String {
+    serde_json::json!([channel, user_id]).to_string()
+}
+
+fn parse_member_entry(entry: &str) -> Option<(ChannelName, String)> {
+    let (channel, user_id): (String, String) = serde_json::from_str(entry).ok()?;
+    Some((ChannelName::parse(&channel, usize::MAX).ok()?, user_id))
+}
+
+impl EmitLog for RedisCluster {
+    fn emitted(&self, app_key: &str, channel: &str, user_id: Option<&str>, arrived: bool) {
+        let (channels_key, members_key) = self.reported_keys(app_key);
+        let (key, member) = match user_id {
+            Some(u) => (members_key, member_entry(channel, u)),
+            None => (channels_key, channel.to_owned()),
+        };
+        self.queue(Outgoing::Report {
+            key,
+            member,
+            add: arrived,
+        });
     }
 }
 

@@ -108,7 +108,8 @@ impl PushServer {
             let leader = cluster.leader.clone();
             (cluster.clone(), Some(cluster), leader)
         };
-        let webhooks = webhook::Webhooks::new(&apps, leader);
+        let log = cluster.clone().map(|c| c as Arc<dyn webhook::EmitLog>);
+        let webhooks = webhook::Webhooks::new(&apps, leader, log);
         let hub = Arc::new(Hub::with_parts(apps, adapter, |app| {
             webhooks.observer_for(&app.key)
         }));

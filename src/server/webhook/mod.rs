@@ -51,7 +51,15 @@ enum Subject {
     Member(ChannelName, String),
 }
 
+/// Told about every channel and member webhook event this node actually emits, so that a
+/// cluster can remember what was reported (a new leader reports what the old one could not).
+pub(crate) trait EmitLog: Send + Sync {
+    fn emitted(&self, app_key: &str, channel: &str, user_id: Option<&str>, arrived: bool);
+}
+
 struct AppHooks {
+    key: String,
+    log: Option<Arc<dyn EmitLog>>,
     names: WebhookNames,
     delay: Duration,
     client_events: bool,
@@ -64,7 +72,7 @@ struct AppHooks {
 }
 
 impl AppHooks {
-    fn new(app: &AppConfig, client: &delivery::Client) -> Option<AppHooks> {
+    fn new(app: &AppConfig, client: &delivery::Client, log: Option<Arc<dyn EmitLog>>) -> Option<AppHooks> {
         let dest =
             |url: &str| (!url.is_empty()).then(|| Arc::new(Destination::new(url, app, client.clone())));
         let channel_dest = dest(&app.channel_hook);
@@ -78,6 +86,8 @@ impl AppHooks {
             return None;
         }
         Some(AppHooks {
+            key: app.key.clone(),
+            log,
             names: app.webhook_names,
             delay: Duration::from_secs_f64(app.webhook_delay),
             client_events: app.webhook_client_events,
@@ -156,15 +166,16 @@ impl AppHooks {
                 return;
             }
         };
-        let (dest, value) = self.subject_event(&subject, arrived);
-        let Some(dest) = dest else { return };
+        if self.subject_event(&subject, arrived).0.is_none() {
+            return;
+        }
         if arrived {
             // Back within the grace period: neither the departure nor the return is news.
             if self.pending.remove(&subject).is_none() {
-                ready.push(&dest, value);
+                self.emit(&subject, true, ready);
             }
         } else if self.delay.is_zero() {
-            ready.push(&dest, value);
+            self.emit(&subject, false, ready);
         } else {
             self.generation += 1;
             self.pending.insert(subject.clone(), self.generation);
@@ -184,9 +195,20 @@ impl AppHooks {
             };
             if self.pending.get(&subject) == Some(&generation) {
                 self.pending.remove(&subject);
-                if let (Some(dest), value) = self.subject_event(&subject, false) {
-                    ready.push(&dest, value);
-                }
+                self.emit(&subject, false, ready);
+            }
+        }
+    }
+
+    fn emit(&self, subject: &Subject, arrived: bool, ready: &mut Ready) {
+        let (Some(dest), value) = self.subject_event(subject, arrived) else {
+            return;
+        };
+        ready.push(&dest, value);
+        if let Some(log) = &self.log {
+            match subject {
+                Subject::Channel(c) => log.emitted(&self.key, c.as_str(), None, arrived),
+                Subject::Member(c, u) => log.emitted(&self.key, c.as_str(), Some(u), arrived),
             }
         }
     }
@@ -227,12 +249,12 @@ pub(crate) struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(apps: &[AppConfig], leader: Arc<AtomicBool>) -> Webhooks {
+    pub fn new(apps: &[AppConfig], leader: Arc<AtomicBool>, log: Option<Arc<dyn EmitLog>>) -> Webhooks {
         let (tx, rx) = mpsc::unbounded_channel();
         let client = delivery::client();
         let apps = apps
             .iter()
-            .filter_map(|a| AppHooks::new(a, &client).map(|h| (a.key.clone(), h)))
+            .filter_map(|a| AppHooks::new(a, &client, log.clone()).map(|h| (a.key.clone(), h)))
             .collect();
         Webhooks { tx, rx, apps, leader }
     }
