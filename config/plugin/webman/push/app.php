@@ -32,6 +32,11 @@ return [
     // 'max_send_queue'   => 1048576,  // bytes queued for one slow client before it is disconnected (close 4100)
     // 'timestamp_window' => 600,      // allowed clock skew of HTTP API auth_timestamp, seconds (0 = not checked)
 
+    // Scale-out: several servers sharing one Redis behave as one (empty = a single server, no Redis needed)
+    // 'redis'                => '',             // e.g. 'redis://127.0.0.1:6379'
+    // 'redis_prefix'         => 'webman-push',  // prefix of the Redis keys and pub/sub channel
+    // 'cluster_node_timeout' => 5,              // seconds without a heartbeat before another node counts as dead
+
     // This app (the app_key above)
     // 'app_id'                   => '1024',   // app id (Webman\Push\Api always signs under /apps/1024; the id in the path is not checked)
     // 'max_connections'          => 0,        // simultaneous connections of this app, 0 = unlimited (over it: close 4004)
@@ -44,6 +49,9 @@ return [
     // 'max_batch_size'           => 10,       // events in one /batch_events request
     // 'presence_max_members'     => 100,      // members of one presence channel
     // 'presence_max_member_size' => 1024,     // bytes of one presence member's user_info
+    // 'user_authentication_timeout' => 0,     // seconds a connection may stay without pusher:signin or a private channel (then close 4009); 0 = off
+    // 'subscription_count'       => false,    // send pusher_internal:subscription_count to subscribers
+    // 'cache_ttl'                => 1800,     // seconds a cache-* channel keeps its last event
 
     // Webhooks
     // 'user_hook'             => '',        // URL for user_added / user_removed (presence) webhooks; '' = none
