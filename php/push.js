@@ -4,9 +4,7 @@
  * Do not edit: change those sources and run `node php/client/build.mjs`.
  */
 (function (root, factory) {
-    if (typeof define === 'function' && define.amd) {
-        define([], factory);
-    } else if (typeof module === 'object' && module.exports) {
+    if (typeof module === 'object' && module.exports) {
         module.exports = factory();
     } else {
         root.Push = factory();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates the four shipped client files from core.js plus one platform adapter:
 //
-//   php/push.js              browser, <script src> (global Push), AMD or CommonJS
+//   php/push.js              browser, <script src> (global Push) or CommonJS
 //   php/push-vue.js          browser, ES module: export const Push, export default Push
 //   php/push-uniapp.js       uni-app (uni.connectSocket / uni.request), export default Push
 //   php/push-miniprogram.js  WeChat mini-program (wx.connectSocket / wx.request), export default Push
@@ -61,10 +61,10 @@ export function buildAll() {
     return {
         'push.js':
             header('push.js', 'platform-browser.js', v) +
+            // A plain global like the original push.js (no anonymous AMD define(), which would break
+            // pages that load RequireJS and push.js with a script tag); CommonJS for bundlers.
             `(function (root, factory) {
-    if (typeof define === 'function' && define.amd) {
-        define([], factory);
-    } else if (typeof module === 'object' && module.exports) {
+    if (typeof module === 'object' && module.exports) {
         module.exports = factory();
     } else {
         root.Push = factory();
