@@ -154,8 +154,26 @@ async fn connection(
 
 async fn refuse(ws: &mut Ws, outbox: &ConnectionOutbox, code: ErrorCode, message: &str) {
     outbox.send(Frame::from(error_frame(Some(code.code()), message)));
-    let _ = ws.close(Some(close_frame(code.code(), message))).await;
-    let _ = tokio::time::timeout(WRITE_TIMEOUT, outbox.flush()).await;
+    close_gracefully(ws, outbox, code.code(), message).await;
+}
+
+/// Sends a close frame and waits (briefly) for the client's reply before the socket is dropped:
+/// a browser whose closing frame meets a reset reports 1006 instead of our code, and would
+/// then reconnect even after a 40xx close.
+async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, reason: &str) {
+    let _ = ws.close(Some(close_frame(code, reason))).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        if !matches!(outbox.flush().await, Flushed::Idle) {
+            return;
+        }
+        while let Some(Ok(message)) = ws.next().await {
+            if message.is_close() {
+                break;
+            }
+        }
+        outbox.flush().await;
+    })
+    .await;
 }
 
 fn close_frame(code: u16, reason: &str) -> CloseFrame {
@@ -253,8 +271,7 @@ async fn run(
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     if let End::Close(code, reason) = end {
-        let _ = ws.close(Some(close_frame(code, &reason))).await;
-        let _ = tokio::time::timeout(Duration::from_secs(1), outbox.flush()).await;
+        close_gracefully(&mut ws, outbox, code, &reason).await;
     }
 }
 
