@@ -15,6 +15,8 @@ export function createStandIn() {
     const api = {
         /** URLs passed to connectSocket, in order. */
         sockets: [],
+        /** Every text frame the server sent, across all sockets. */
+        frames: [],
         /** Every request(): {url, method, header, data}. */
         requests: [],
         networkListeners: [],
@@ -27,7 +29,12 @@ export function createStandIn() {
                     ws.on('open', () => callback({header: {}}));
                 },
                 onMessage(callback) {
-                    ws.on('message', (data, isBinary) => callback({data: isBinary ? data : data.toString('utf8')}));
+                    ws.on('message', (data, isBinary) => {
+                        if (!isBinary) {
+                            api.frames.push(data.toString('utf8'));
+                        }
+                        callback({data: isBinary ? data : data.toString('utf8')});
+                    });
                 },
                 onClose(callback) {
                     ws.on('close', (code, reason) => callback({code, reason: reason.toString('utf8')}));

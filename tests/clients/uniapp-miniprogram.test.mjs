@@ -182,6 +182,26 @@ for (const [file, globalName] of [['push-uniapp.js', 'uni'], ['push-miniprogram.
             assert.equal(push.connection.state, 'disconnected');
         });
 
+        test('answers the server pusher:ping, so an idle connection stays open', {timeout: TEST_TIMEOUT}, async () => {
+            // The server pings after 1 s of client silence and closes (4201) 1 s later without a pong.
+            const own = await startPushServer({config: {activity_timeout: 1, pong_timeout: 1}});
+            try {
+                const socketsBefore = api.sockets.length;
+                const framesBefore = api.frames.length;
+                const {push, log} = client({heartbeat: 600000}, own.wsUrl); // never pings by itself
+                await waitLog(log, 'state', {current: 'connected'});
+                const socketId = push.connection.socket_id;
+                await until(() => api.frames.slice(framesBefore).some((f) => JSON.parse(f).event === 'pusher:ping'),
+                    'a pusher:ping from the server');
+                await sleep(2500); // longer than pong_timeout: an unanswered ping would have closed the socket
+                assert.equal(push.connection.socket_id, socketId);
+                assert.equal(push.connection.state, 'connected');
+                assert.equal(api.sockets.length - socketsBefore, 1);
+            } finally {
+                await own.stop();
+            }
+        });
+
         test('after the server restarts the client reconnects and re-authorises with the new socket_id', {timeout: TEST_TIMEOUT}, async () => {
             const wsPort = await freePort();
             const apiPort = await freePort();
