@@ -832,7 +832,9 @@ var Push = (function () {
                 }
                 return;
             }
-            var target = channel || (channelName == null ? this : null);
+            // Events without a channel (e.g. pusher:signin_success) go to the Push instance; its 'error'
+            // event is reserved for the PushError objects above.
+            var target = channel || (channelName == null && event !== 'error' ? this : null);
             if (!target) {
                 return;
             }
