@@ -10,7 +10,8 @@ import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const EXTENSION = process.env.WEBMAN_PUSH_SO || join(REPO, 'target', 'release', 'libwebman_push.so');
+// tests/run exports WEBMAN_PUSH_EXT (the extension it built); by hand the release build is used.
+export const EXTENSION = process.env.WEBMAN_PUSH_EXT || join(REPO, 'target', 'release', 'libwebman_push.so');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const APP_KEY = 'browser-test-key';
 export const APP_SECRET = 'browser-test-secret';
@@ -20,7 +21,7 @@ export const requireTestPackage = createRequire(join(REPO, 'tests', 'node', 'pac
 
 function requireExtension() {
     if (!existsSync(EXTENSION)) {
-        throw new Error(`${EXTENSION} is missing: run cargo build --release --lib --features php (or set WEBMAN_PUSH_SO)`);
+        throw new Error(`${EXTENSION} is missing: run cargo build --release --lib --features php (or set WEBMAN_PUSH_EXT)`);
     }
 }
 
