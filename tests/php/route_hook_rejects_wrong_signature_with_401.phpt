@@ -1,0 +1,29 @@
+--TEST--
+The webhook route answers 401 "Not authenticated" to a body whose X-Pusher-Signature was made with another secret, and reports no channel
+--FILE--
+<?php
+require __DIR__ . '/lib/push.php';
+require __DIR__ . '/lib/webman_standins.php';
+webman_boot(webman_app_config(['app_key' => TEST_APP_KEY, 'app_secret' => TEST_APP_SECRET]), webman_temp_dir());
+$body = '{"time_ms":1700000000000,"events":[{"channel":"room-1","name":"channel_added"}]}';
+$r = webman_request('POST', '/plugin/webman/push/hook', [
+    'Content-Type' => 'application/json',
+    'X-Pusher-Key' => TEST_APP_KEY,
+    'X-Pusher-Signature' => hash_hmac('sha256', $body, 'not-the-app-secret'),
+], $body);
+echo $r['status'], ' ', $r['body'], "\n";
+var_dump($r['stdout']);
+// The right signature of another body does not do either.
+$r = webman_request('POST', '/plugin/webman/push/hook', [
+    'Content-Type' => 'application/json',
+    'X-Pusher-Key' => TEST_APP_KEY,
+    'X-Pusher-Signature' => hash_hmac('sha256', '{"time_ms":1,"events":[]}', TEST_APP_SECRET),
+], $body);
+echo $r['status'], ' ', $r['body'], "\n";
+var_dump($r['stdout']);
+?>
+--EXPECT--
+401 401 Not authenticated
+string(0) ""
+401 401 Not authenticated
+string(0) ""
