@@ -7,6 +7,7 @@
 //! found in a process other than the one that started it is forgotten, never dropped.
 
 mod cluster;
+mod flusher;
 mod http_api;
 mod outbox;
 mod socket;
@@ -128,10 +129,13 @@ impl PushServer {
             let ws_listener = tokio::net::TcpListener::from_std(ws_listener).map_err(StartError::Runtime)?;
             let api_listener =
                 tokio::net::TcpListener::from_std(api_listener).map_err(StartError::Runtime)?;
+            let flushers = Arc::new(flusher::Flushers::new(config.threads));
+            flushers.spawn(&shutdown_rx);
             runtime.spawn(ws::serve(
                 ws_listener,
                 hub.clone(),
                 limits.clone(),
+                flushers,
                 shutdown_rx.clone(),
             ));
             runtime.spawn(http_api::serve(

@@ -1,36 +1,52 @@
-//! The send side of one WebSocket connection: frames go straight to the socket when it can
-//! take them, and queue only when it cannot.
+//! The send side of one WebSocket connection: a queue of whole frames, written in batches.
 //!
-//! A publish writes each recipient's frame from the publishing thread with one non-blocking
-//! `writev` (the frame header, built on the stack, plus the shared payload: nothing is copied
-//! per recipient and no task is woken). Only when the kernel's send buffer is full, or frames
-//! are already waiting, does a frame join the queue, which the connection's task writes in
-//! batches once the socket is writable again. Bytes from tungstenite (pongs, close frames) take
-//! the same path, so the byte stream stays in order. A client whose queue grows past
-//! `max_send_queue` is closed with 4100 rather than letting memory grow without bound.
+//! The hub appends frames from whatever thread publishes (the header is built on the stack and
+//! kept beside the shared payload: nothing is copied per recipient) and schedules the
+//! connection on its [`Flusher`]. When the socket cannot take everything, the connection's own
+//! task waits for it to become writable and continues. Bytes from tungstenite (handshake,
+//! pongs, close frames) use the same queue, so the stream stays in order. A client whose queue
+//! grows past `max_send_queue` is closed with 4100 instead of growing memory without bound.
 
+use super::flusher::Flusher;
 use crate::hub::{Frame, Outbox};
 use crate::protocol::ErrorCode;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 
-/// At most this many queued buffers go into one `writev`.
+/// At most this many chunks go into one `writev` (two slices each).
 const BATCH: usize = 64;
 
-/// Each queued buffer is whole frames, so dropping buffers never cuts a frame in two, except
-/// the front one once a write took part of it.
+/// One queued frame: its header (server frames are never masked, so at most 10 bytes) and its
+/// payload, or raw bytes tungstenite framed itself.
+struct Chunk {
+    header: [u8; 10],
+    header_len: u8,
+    payload: Bytes,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        usize::from(self.header_len) + self.payload.len()
+    }
+}
+
 #[derive(Default)]
 struct Queue {
-    buffers: VecDeque<Bytes>,
+    chunks: VecDeque<Chunk>,
     bytes: usize,
-    front_started: bool,
+    /// Bytes of the front chunk already written.
+    front_written: usize,
+    /// On its flusher's list.
+    scheduled: bool,
+    /// The connection task waits for writability and will write.
+    waiting: bool,
     close: Option<(u16, String)>,
     broken: bool,
 }
@@ -38,9 +54,11 @@ struct Queue {
 pub(crate) struct ConnectionOutbox {
     stream: Arc<TcpStream>,
     queue: Mutex<Queue>,
-    /// Wakes the connection task: something is queued, or a close was asked for.
+    /// Wakes the connection task: the socket was full, or a close was asked for.
     pending: Notify,
     max_bytes: usize,
+    flusher: Arc<Flusher>,
+    me: Weak<ConnectionOutbox>,
 }
 
 /// What the connection task should do after flushing.
@@ -50,74 +68,104 @@ pub(crate) enum Flushed {
     Broken,
 }
 
-/// A text frame's header: FIN + text opcode + payload length (server frames are not masked).
-fn text_header(len: usize, out: &mut [u8; 14]) -> usize {
+/// A text frame's header: FIN + text opcode + payload length.
+fn text_header(len: usize) -> ([u8; 10], u8) {
+    let mut out = [0u8; 10];
     let header = FrameHeader {
         opcode: OpCode::Data(Data::Text),
         ..FrameHeader::default()
     };
     let mut cursor = io::Cursor::new(&mut out[..]);
-    match header.format(len as u64, &mut cursor) {
-        Ok(()) => cursor.position() as usize,
+    let n = match header.format(len as u64, &mut cursor) {
+        Ok(()) => cursor.position() as u8,
         Err(_) => 0,
-    }
+    };
+    (out, n)
+}
+
+enum Attempt {
+    Done,
+    Blocked,
+    Failed,
 }
 
 impl ConnectionOutbox {
-    pub fn new(stream: Arc<TcpStream>, max_bytes: usize) -> ConnectionOutbox {
-        ConnectionOutbox {
+    pub fn new(stream: Arc<TcpStream>, max_bytes: usize, flusher: Arc<Flusher>) -> Arc<ConnectionOutbox> {
+        Arc::new_cyclic(|me| ConnectionOutbox {
             stream,
             queue: Mutex::new(Queue::default()),
             pending: Notify::new(),
             max_bytes,
-        }
+            flusher,
+            me: me.clone(),
+        })
     }
 
-    /// Resolves when the task has work: queued bytes or a close request.
+    /// Resolves when the task has work: a full socket to wait for, or a close request.
     pub async fn pending(&self) {
         self.pending.notified().await
     }
 
-    /// Writes already-framed bytes (tungstenite's control frames) in order with everything else.
+    /// Queues already-framed bytes (tungstenite's handshake answer and control frames).
     pub fn send_raw(&self, bytes: Bytes) {
+        self.push(Chunk {
+            header: [0; 10],
+            header_len: 0,
+            payload: bytes,
+        });
+    }
+
+    fn push(&self, chunk: Chunk) {
         let mut q = self.queue.lock();
-        if q.broken {
+        if q.broken || q.close.is_some() {
             return;
         }
-        if q.buffers.is_empty() {
-            match self.stream.try_write(&bytes) {
-                Ok(n) if n == bytes.len() => return,
-                Ok(n) => {
-                    self.enqueue(&mut q, bytes.slice(n..));
-                    q.front_started = true;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.enqueue(&mut q, bytes),
-                Err(_) => q.broken = true,
-            }
-        } else {
-            self.enqueue(&mut q, bytes);
-        }
-        drop(q);
-        self.pending.notify_one();
-    }
-
-    fn enqueue(&self, q: &mut Queue, bytes: Bytes) {
-        if q.bytes + bytes.len() > self.max_bytes && q.close.is_none() {
+        if q.bytes + chunk.len() > self.max_bytes {
             // Keep only a frame already half written, then say goodbye.
-            q.buffers.truncate(usize::from(q.front_started));
-            q.bytes = q.buffers.front().map_or(0, Bytes::len);
-            let reason = "Client too slow: send queue overflowed";
-            q.close = Some((ErrorCode::OverCapacity.code(), reason.into()));
+            let keep = usize::from(q.front_written > 0);
+            q.chunks.truncate(keep);
+            q.bytes = q.chunks.front().map_or(0, Chunk::len);
+            q.close = Some((
+                ErrorCode::OverCapacity.code(),
+                "Client too slow: send queue overflowed".into(),
+            ));
+            drop(q);
+            self.pending.notify_one();
             return;
         }
-        if q.close.is_some() {
-            return;
+        q.bytes += chunk.len();
+        q.chunks.push_back(chunk);
+        let schedule = !q.scheduled && !q.waiting;
+        q.scheduled |= schedule;
+        drop(q);
+        if let (true, Some(me)) = (schedule, self.me.upgrade()) {
+            self.flusher.schedule(me);
         }
-        q.bytes += bytes.len();
-        q.buffers.push_back(bytes);
     }
 
-    /// Writes what is queued until the queue is empty, waiting for the socket as needed.
+    /// Writes as much as the socket takes now; called by the flusher.
+    pub fn write_now(&self) {
+        let mut q = self.queue.lock();
+        q.scheduled = false;
+        if q.waiting {
+            return;
+        }
+        match write_queue(&self.stream, &mut q) {
+            Attempt::Done => {}
+            Attempt::Blocked => {
+                q.waiting = true;
+                drop(q);
+                self.pending.notify_one();
+            }
+            Attempt::Failed => {
+                q.broken = true;
+                drop(q);
+                self.pending.notify_one();
+            }
+        }
+    }
+
+    /// Writes everything queued, waiting for the socket as needed (the connection task).
     pub async fn flush(&self) -> Flushed {
         loop {
             {
@@ -125,23 +173,19 @@ impl ConnectionOutbox {
                 if q.broken {
                     return Flushed::Broken;
                 }
-                while !q.buffers.is_empty() {
-                    let slices: Vec<IoSlice<'_>> =
-                        q.buffers.iter().take(BATCH).map(|b| IoSlice::new(b)).collect();
-                    match self.stream.try_write_vectored(&slices) {
-                        Ok(written) => consume(&mut q, written),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(_) => {
-                            q.broken = true;
-                            return Flushed::Broken;
-                        }
+                match write_queue(&self.stream, &mut q) {
+                    Attempt::Done => {
+                        q.waiting = false;
+                        return match q.close.take() {
+                            Some((code, reason)) => Flushed::Close(code, reason),
+                            None => Flushed::Idle,
+                        };
                     }
-                }
-                if q.buffers.is_empty() {
-                    return match q.close.take() {
-                        Some((code, reason)) => Flushed::Close(code, reason),
-                        None => Flushed::Idle,
-                    };
+                    Attempt::Blocked => q.waiting = true,
+                    Attempt::Failed => {
+                        q.broken = true;
+                        return Flushed::Broken;
+                    }
                 }
             }
             if self.stream.writable().await.is_err() {
@@ -151,60 +195,53 @@ impl ConnectionOutbox {
     }
 }
 
-/// Header and payload as one buffer, minus the first `skip` bytes already written. Only frames
-/// that must wait are copied; the direct path writes the shared payload in place.
-fn framed(header: &[u8], payload: &Bytes, skip: usize) -> Bytes {
-    let mut out = BytesMut::with_capacity(header.len() + payload.len());
-    out.extend_from_slice(header);
-    out.extend_from_slice(payload);
-    out.freeze().slice(skip..)
+/// Writes queued chunks with `writev` until the queue is empty or the socket is full.
+fn write_queue(stream: &TcpStream, q: &mut Queue) -> Attempt {
+    while !q.chunks.is_empty() {
+        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(2 * BATCH.min(q.chunks.len()));
+        let mut skip = q.front_written;
+        for chunk in q.chunks.iter().take(BATCH) {
+            for part in [&chunk.header[..usize::from(chunk.header_len)], &chunk.payload[..]] {
+                if skip >= part.len() {
+                    skip -= part.len();
+                } else {
+                    slices.push(IoSlice::new(&part[skip..]));
+                    skip = 0;
+                }
+            }
+        }
+        match stream.try_write_vectored(&slices) {
+            Ok(written) => consume(q, written),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Attempt::Blocked,
+            Err(_) => return Attempt::Failed,
+        }
+    }
+    Attempt::Done
 }
 
 /// Drops `written` bytes from the front of the queue.
-fn consume(q: &mut Queue, mut written: usize) {
+fn consume(q: &mut Queue, written: usize) {
     q.bytes = q.bytes.saturating_sub(written);
-    while written > 0 {
-        let Some(front) = q.buffers.front_mut() else { break };
-        if written >= front.len() {
-            written -= front.len();
-            q.buffers.pop_front();
-            q.front_started = false;
-        } else {
-            *front = front.slice(written..);
-            q.front_started = true;
-            written = 0;
+    let mut left = q.front_written + written;
+    while let Some(front) = q.chunks.front() {
+        if left < front.len() {
+            break;
         }
+        left -= front.len();
+        q.chunks.pop_front();
     }
+    q.front_written = left;
 }
 
 impl Outbox for ConnectionOutbox {
     fn send(&self, frame: Frame) {
         let payload = frame.into_bytes();
-        let mut header = [0u8; 14];
-        let header_len = text_header(payload.len(), &mut header);
-        let mut q = self.queue.lock();
-        if q.broken || q.close.is_some() {
-            return;
-        }
-        if q.buffers.is_empty() {
-            let slices = [IoSlice::new(&header[..header_len]), IoSlice::new(&payload)];
-            let total = header_len + payload.len();
-            match self.stream.try_write_vectored(&slices) {
-                Ok(n) if n == total => return,
-                Ok(n) => {
-                    self.enqueue(&mut q, framed(&header[..header_len], &payload, n));
-                    q.front_started = true;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.enqueue(&mut q, framed(&header[..header_len], &payload, 0));
-                }
-                Err(_) => q.broken = true,
-            }
-        } else {
-            self.enqueue(&mut q, framed(&header[..header_len], &payload, 0));
-        }
-        drop(q);
-        self.pending.notify_one();
+        let (header, header_len) = text_header(payload.len());
+        self.push(Chunk {
+            header,
+            header_len,
+            payload,
+        });
     }
 
     fn close(&self, code: u16, reason: &str) {
@@ -224,9 +261,8 @@ mod tests {
     #[test]
     fn text_headers_encode_the_three_length_forms() {
         let header = |len| {
-            let mut h = [0u8; 14];
-            let n = text_header(len, &mut h);
-            h[..n].to_vec()
+            let (h, n) = text_header(len);
+            h[..usize::from(n)].to_vec()
         };
         assert_eq!(header(5), [0x81, 5]);
         assert_eq!(header(300), [0x81, 126, 1, 44]);

@@ -5,6 +5,7 @@
 //! Idle detection costs no per-message timer work: the task sleeps until the connection's
 //! deadline and only then compares it with the time of the last frame it read.
 
+use super::flusher::{Flusher, Flushers};
 use super::outbox::{ConnectionOutbox, Flushed};
 use super::socket::Socket;
 use super::Limits;
@@ -38,6 +39,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     hub: Arc<Hub>,
     limits: Arc<Limits>,
+    flushers: Arc<Flushers>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     // Socket ids are `<prefix>.<counter>`; a random prefix keeps them unique across restarts and nodes.
@@ -49,7 +51,8 @@ pub(crate) async fn serve(
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     let id = counter.fetch_add(1, Ordering::Relaxed);
-                    tokio::spawn(connection(stream, hub.clone(), limits.clone(), shutdown.clone(), prefix, id));
+                    let flusher = flushers.for_connection(id);
+                    tokio::spawn(connection(stream, hub.clone(), limits.clone(), flusher, shutdown.clone(), prefix, id));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -85,6 +88,7 @@ async fn connection(
     stream: TcpStream,
     hub: Arc<Hub>,
     limits: Arc<Limits>,
+    flusher: Arc<Flusher>,
     shutdown: watch::Receiver<bool>,
     prefix: u32,
     id: u64,
@@ -112,7 +116,7 @@ async fn connection(
         .max_message_size(Some(limits.max_message_size))
         .max_frame_size(Some(limits.max_message_size));
     let stream = Arc::new(stream);
-    let outbox = Arc::new(ConnectionOutbox::new(stream.clone(), limits.max_send_queue));
+    let outbox = ConnectionOutbox::new(stream.clone(), limits.max_send_queue, flusher);
     let socket = Socket::new(stream, outbox.clone());
     let handshake = tokio_tungstenite::accept_hdr_async_with_config(socket, callback, Some(config));
     let mut ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
