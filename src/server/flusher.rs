@@ -35,7 +35,11 @@ impl Flusher {
         loop {
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => {
+                    // Connections write their last frames themselves; hold none of them.
+                    self.scheduled.lock().clear();
+                    return;
+                }
             }
             // Let publishes that are already running add to this round.
             tokio::task::yield_now().await;

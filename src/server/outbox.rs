@@ -57,7 +57,8 @@ pub(crate) struct ConnectionOutbox {
     /// Wakes the connection task: the socket was full, or a close was asked for.
     pending: Notify,
     max_bytes: usize,
-    flusher: Arc<Flusher>,
+    /// Weak: the flusher's list holds outboxes, and a cycle would keep sockets open forever.
+    flusher: Weak<Flusher>,
     me: Weak<ConnectionOutbox>,
 }
 
@@ -96,7 +97,7 @@ impl ConnectionOutbox {
             queue: Mutex::new(Queue::default()),
             pending: Notify::new(),
             max_bytes,
-            flusher,
+            flusher: Arc::downgrade(&flusher),
             me: me.clone(),
         })
     }
@@ -138,8 +139,13 @@ impl ConnectionOutbox {
         let schedule = !q.scheduled && !q.waiting;
         q.scheduled |= schedule;
         drop(q);
-        if let (true, Some(me)) = (schedule, self.me.upgrade()) {
-            self.flusher.schedule(me);
+        if !schedule {
+            return;
+        }
+        match (self.flusher.upgrade(), self.me.upgrade()) {
+            (Some(flusher), Some(me)) => flusher.schedule(me),
+            // Shutting down: the connection task writes what is left.
+            _ => self.pending.notify_one(),
         }
     }
 

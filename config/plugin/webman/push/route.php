@@ -99,7 +99,7 @@ Route::post(config('plugin.webman.push.app.auth'), function (Request $request) u
  * (last one left, after webhook_delay seconds). Replace the echo lines with your own handling,
  * e.g. store the online state in a database.
  */
-Route::post(parse_url(config('plugin.webman.push.app.channel_hook'), PHP_URL_PATH) ?: '/plugin/webman/push/hook', function (Request $request) {
+Route::post(parse_url((string)config('plugin.webman.push.app.channel_hook', ''), PHP_URL_PATH) ?: '/plugin/webman/push/hook', function (Request $request) {
     $body = $request->rawBody();
     $signature = $request->header('x-pusher-signature');
     $key = $request->header('x-pusher-key');
