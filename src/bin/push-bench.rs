@@ -9,6 +9,8 @@
 mod args;
 #[path = "push-bench/client.rs"]
 mod client;
+#[path = "push-bench/rawws.rs"]
+mod rawws;
 #[path = "push-bench/scenarios.rs"]
 mod scenarios;
 #[path = "push-bench/stats.rs"]

@@ -110,6 +110,11 @@ impl Publish {
     }
 }
 
+/// A `pusher_internal:*` frame (member_added, member_removed) for one channel.
+fn internal_frame(channel: &ChannelName, event: &str, data: String) -> Frame {
+    Frame::from(event_frame(event, channel.as_str(), &data, None))
+}
+
 /// The seam for running several nodes as one: what this node tells the others.
 ///
 /// What the others tell this node comes back through [`AppHub::deliver_local`] (their

@@ -7,6 +7,8 @@
 //! state they decide what the cluster as a whole saw (a user on two nodes counts once).
 
 use super::presence::PresenceMember;
+use super::{internal_frame, AppHub, ChannelEvent};
+use crate::protocol::ChannelName;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -173,64 +175,6 @@ impl RemoteNodes {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn snapshot(channels: &[(&str, usize)], presence: &[(&str, &[&str])], users: &[&str]) -> NodeSnapshot {
-        NodeSnapshot {
-            channels: channels.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
-            presence: presence
-                .iter()
-                .map(|(c, us)| (c.to_string(), us.iter().map(|u| (u.to_string(), None)).collect()))
-                .collect(),
-            users: users.iter().map(|u| u.to_string()).collect(),
-        }
-    }
-
-    #[test]
-    fn a_diff_names_every_arrival_and_departure() {
-        let old = snapshot(&[("a", 1), ("presence-p", 1)], &[("presence-p", &["u1"])], &["x"]);
-        let new = snapshot(
-            &[("a", 2), ("b", 1), ("presence-p", 1)],
-            &[("presence-p", &["u2"])],
-            &["y"],
-        );
-        let d = NodeSnapshot::diff(&old, &new);
-        assert_eq!(d.occupied, vec!["b"]);
-        assert!(d.vacated.is_empty());
-        assert_eq!(d.recounted, vec!["a"]);
-        assert_eq!(d.joined.len(), 1);
-        assert_eq!(d.joined[0].1.user_id, "u2");
-        assert_eq!(d.left, vec![("presence-p".to_string(), "u1".to_string())]);
-        assert_eq!(
-            (d.online, d.offline),
-            (vec!["y".to_string()], vec!["x".to_string()])
-        );
-    }
-
-    #[test]
-    fn a_node_that_goes_away_takes_its_state_with_it() {
-        let mut remote = RemoteNodes::default();
-        remote.replace(
-            "n1",
-            Some(snapshot(&[("presence-p", 2)], &[("presence-p", &["u1"])], &[])),
-        );
-        remote.replace(
-            "n2",
-            Some(snapshot(&[("presence-p", 1)], &[("presence-p", &["u1"])], &[])),
-        );
-        assert_eq!(remote.subscriptions("presence-p"), 3);
-        assert_eq!(remote.members("presence-p").len(), 1, "u1 counts once");
-        let gone = remote.replace("n1", None);
-        assert_eq!(gone.vacated, vec!["presence-p"]);
-        assert!(remote.has_member("presence-p", "u1"), "still on n2");
-    }
-}
-
-use super::{AppHub, ChannelEvent, Publish};
-use crate::protocol::ChannelName;
-
 impl AppHub {
     /// This node's state of the app, to share with the others.
     pub fn local_snapshot(&self) -> NodeSnapshot {
@@ -338,17 +282,64 @@ impl AppHub {
             _ => return,
         };
         let Some(local) = local else { return };
-        let frame = Publish {
-            channel: name,
-            event: event.into(),
-            data,
-            except: None,
-            user_id: None,
-            from_client: false,
-        }
-        .frame();
+        let frame = internal_frame(&name, event, data);
         for sub in local.subscribers.values() {
             sub.outbox.send(frame.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(channels: &[(&str, usize)], presence: &[(&str, &[&str])], users: &[&str]) -> NodeSnapshot {
+        NodeSnapshot {
+            channels: channels.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+            presence: presence
+                .iter()
+                .map(|(c, us)| (c.to_string(), us.iter().map(|u| (u.to_string(), None)).collect()))
+                .collect(),
+            users: users.iter().map(|u| u.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_diff_names_every_arrival_and_departure() {
+        let old = snapshot(&[("a", 1), ("presence-p", 1)], &[("presence-p", &["u1"])], &["x"]);
+        let new = snapshot(
+            &[("a", 2), ("b", 1), ("presence-p", 1)],
+            &[("presence-p", &["u2"])],
+            &["y"],
+        );
+        let d = NodeSnapshot::diff(&old, &new);
+        assert_eq!(d.occupied, vec!["b"]);
+        assert!(d.vacated.is_empty());
+        assert_eq!(d.recounted, vec!["a"]);
+        assert_eq!(d.joined.len(), 1);
+        assert_eq!(d.joined[0].1.user_id, "u2");
+        assert_eq!(d.left, vec![("presence-p".to_string(), "u1".to_string())]);
+        assert_eq!(
+            (d.online, d.offline),
+            (vec!["y".to_string()], vec!["x".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_node_that_goes_away_takes_its_state_with_it() {
+        let mut remote = RemoteNodes::default();
+        remote.replace(
+            "n1",
+            Some(snapshot(&[("presence-p", 2)], &[("presence-p", &["u1"])], &[])),
+        );
+        remote.replace(
+            "n2",
+            Some(snapshot(&[("presence-p", 1)], &[("presence-p", &["u1"])], &[])),
+        );
+        assert_eq!(remote.subscriptions("presence-p"), 3);
+        assert_eq!(remote.members("presence-p").len(), 1, "u1 counts once");
+        let gone = remote.replace("n1", None);
+        assert_eq!(gone.vacated, vec!["presence-p"]);
+        assert!(remote.has_member("presence-p", "u1"), "still on n2");
     }
 }

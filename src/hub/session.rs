@@ -6,7 +6,9 @@
 
 use super::presence::{Presence, PresenceMember};
 use super::users::{SignedInUser, MAX_WATCHLIST};
-use super::{AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId};
+use super::{
+    internal_frame, AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId,
+};
 use crate::protocol::channel::{is_cache_channel, server_to_user_id};
 use crate::protocol::message::{
     cache_miss_frame, error_frame, parse_client_message, signin_success_frame, subscription_succeeded_frame,
@@ -189,15 +191,7 @@ impl Session {
                         channel: channel.clone(),
                         user_id: member.user_id.clone(),
                     });
-                    let added = Publish {
-                        channel: channel.clone(),
-                        event: "pusher_internal:member_added".into(),
-                        data: member.added_data(),
-                        except: None,
-                        user_id: None,
-                        from_client: false,
-                    }
-                    .frame();
+                    let added = internal_frame(&channel, "pusher_internal:member_added", member.added_data());
                     for (id, sub) in &entry.subscribers {
                         if *id != self.id {
                             sub.outbox.send(added.clone());
@@ -380,15 +374,11 @@ impl AppHub {
                     channel: channel.clone(),
                     user_id: user_id.to_owned(),
                 });
-                let removed = Publish {
-                    channel: channel.clone(),
-                    event: "pusher_internal:member_removed".into(),
-                    data: PresenceMember::removed_data(user_id),
-                    except: None,
-                    user_id: None,
-                    from_client: false,
-                }
-                .frame();
+                let removed = internal_frame(
+                    &channel,
+                    "pusher_internal:member_removed",
+                    PresenceMember::removed_data(user_id),
+                );
                 for sub in entry.subscribers.values() {
                     sub.outbox.send(removed.clone());
                 }

@@ -2,7 +2,6 @@
 //! (HTTP/1.1 keep-alive). Every network wait has a timeout, so nothing here can hang the bench.
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -10,12 +9,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 use webman_push::protocol::signature::sign_api_request;
 
-pub type Ws = WebSocketStream<TcpStream>;
+pub use crate::rawws::RawWs as Ws;
+use crate::rawws::{close_reason, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -92,23 +89,14 @@ pub async fn open_subscribed(
     channel: &str,
 ) -> Result<Ws, String> {
     let work = async {
-        let stream = tcp_connect(source, server).await?;
-        let url = format!("ws://{server}/app/{key}?protocol=7&client=push-bench&version=1.0");
-        // Small buffers: the bench holds tens of thousands of these.
-        let config = WebSocketConfig::default()
-            .read_buffer_size(4096)
-            .write_buffer_size(0)
-            .max_message_size(Some(1 << 20))
-            .max_frame_size(Some(1 << 20));
-        let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
+        let path = format!("/app/{key}?protocol=7&client=push-bench&version=1.0");
+        let mut ws = Ws::connect(source, server, &path).await?;
         let first = next_text(&mut ws).await?;
         if !first.contains("pusher:connection_established") {
             return Err(format!("expected connection_established, got {first}"));
         }
         let subscribe = serde_json::json!({"event": "pusher:subscribe", "data": {"channel": channel}});
-        ws.send(Message::text(subscribe.to_string()))
+        ws.send(OP_TEXT, subscribe.to_string().as_bytes())
             .await
             .map_err(|e| format!("send subscribe: {e}"))?;
         loop {
@@ -126,15 +114,23 @@ pub async fn open_subscribed(
         .map_err(|_| "connect/subscribe timed out".to_string())?
 }
 
+/// The next text message (unfragmented; the handshake phase only).
 async fn next_text(ws: &mut Ws) -> Result<String, String> {
     loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_owned()),
-            Some(Ok(Message::Close(c))) => return Err(format!("closed by server: {c:?}")),
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err(format!("read: {e}")),
-            None => return Err("connection closed".into()),
+        while let Some(f) = ws.next_frame()? {
+            match f.opcode {
+                OP_TEXT if f.fin => {
+                    return Ok(String::from_utf8_lossy(ws.payload(&f)).into_owned());
+                }
+                OP_CLOSE => return Err(format!("closed by server: {}", close_reason(ws.payload(&f)))),
+                OP_PING => {
+                    let p = ws.payload(&f).to_vec();
+                    ws.send(OP_PONG, &p).await?;
+                }
+                _ => {}
+            }
         }
+        ws.fill().await?;
     }
 }
 

@@ -2,7 +2,7 @@
 //! told to stop, and counting the ones the server dropped.
 
 use crate::client::{open_subscribed, Sources, Ws};
-use futures_util::{SinkExt, StreamExt};
+use crate::rawws::{close_reason, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::Message;
 
 const PONG: &str = r#"{"event":"pusher:pong","data":{}}"#;
 
@@ -37,9 +36,9 @@ impl Drops {
     }
 }
 
-/// Reads one subscribed connection until `stop` turns true: answers the server's `pusher:ping`,
-/// hands every other text frame to `on_text`. With `clean_close` it ends with a close handshake,
-/// otherwise it just drops the socket.
+/// Reads one subscribed connection until `stop` turns true: answers the server's `pusher:ping`
+/// (and WebSocket pings), hands every other text message to `on_text`. With `clean_close` it ends
+/// with a close handshake, otherwise it just drops the socket.
 pub async fn read_until_stopped<F: FnMut(&str) + Send>(
     mut ws: Ws,
     mut stop: watch::Receiver<bool>,
@@ -47,38 +46,79 @@ pub async fn read_until_stopped<F: FnMut(&str) + Send>(
     drops: Arc<Drops>,
     clean_close: bool,
 ) {
+    // A message split over continuation frames (servers rarely do that; handled all the same).
+    let mut fragments: Vec<u8> = Vec::new();
+    let mut fragmented_text = false;
     if !*stop.borrow_and_update() {
         loop {
-            tokio::select! {
-                biased;
-                m = ws.next() => match m {
-                    Some(Ok(Message::Text(t))) => {
-                        let s = t.as_str();
-                        if s.starts_with(r#"{"event":"pusher:ping""#) {
-                            let pong = ws.send(Message::text(PONG));
-                            if !matches!(tokio::time::timeout(Duration::from_secs(10), pong).await, Ok(Ok(()))) {
-                                drops.record("pong write failed".into());
-                                return;
+            let mut pusher_ping = false;
+            let mut ws_ping: Option<Vec<u8>> = None;
+            loop {
+                let frame = match ws.next_frame() {
+                    Ok(Some(f)) => f,
+                    Ok(None) => break,
+                    Err(e) => {
+                        drops.record(format!("bad frame: {e}"));
+                        return;
+                    }
+                };
+                match frame.opcode {
+                    OP_TEXT | OP_BINARY if frame.fin => {
+                        let payload = ws.payload(&frame);
+                        match std::str::from_utf8(payload) {
+                            Ok(s) if frame.opcode == OP_TEXT => {
+                                if s.starts_with(r#"{"event":"pusher:ping""#) {
+                                    pusher_ping = true;
+                                } else {
+                                    on_text(s);
+                                }
                             }
-                        } else {
-                            on_text(s);
+                            _ => on_text(""),
                         }
                     }
-                    Some(Ok(Message::Close(c))) => {
-                        let why = c.map_or_else(|| "close without code".to_string(), |c| format!("close {} {}", u16::from(c.code), c.reason));
-                        drops.record(why);
+                    OP_TEXT | OP_BINARY => {
+                        fragmented_text = frame.opcode == OP_TEXT;
+                        fragments.clear();
+                        fragments.extend_from_slice(ws.payload(&frame));
+                    }
+                    OP_CONTINUATION => {
+                        fragments.extend_from_slice(ws.payload(&frame));
+                        if frame.fin {
+                            match std::str::from_utf8(&fragments) {
+                                Ok(s) if fragmented_text => on_text(s),
+                                _ => on_text(""),
+                            }
+                            fragments.clear();
+                        }
+                    }
+                    OP_CLOSE => {
+                        drops.record(close_reason(ws.payload(&frame)));
                         return;
                     }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        drops.record(format!("error: {e}"));
+                    OP_PING => ws_ping = Some(ws.payload(&frame).to_vec()),
+                    _ => {}
+                }
+            }
+            if pusher_ping {
+                if let Err(e) = ws.send(OP_TEXT, PONG.as_bytes()).await {
+                    drops.record(format!("pong: {e}"));
+                    return;
+                }
+            }
+            if let Some(p) = ws_ping {
+                if let Err(e) = ws.send(OP_PONG, &p).await {
+                    drops.record(format!("pong: {e}"));
+                    return;
+                }
+            }
+            tokio::select! {
+                biased;
+                r = ws.fill() => {
+                    if let Err(e) = r {
+                        drops.record(e);
                         return;
                     }
-                    None => {
-                        drops.record("eof".into());
-                        return;
-                    }
-                },
+                }
                 r = stop.changed() => {
                     if r.is_err() || *stop.borrow() {
                         break;
@@ -88,15 +128,7 @@ pub async fn read_until_stopped<F: FnMut(&str) + Send>(
         }
     }
     if clean_close {
-        let _ = tokio::time::timeout(Duration::from_secs(5), async {
-            ws.close(None).await?;
-            // Wait for the server's close frame / EOF.
-            while let Some(m) = ws.next().await {
-                m?;
-            }
-            Ok::<(), tokio_tungstenite::tungstenite::Error>(())
-        })
-        .await;
+        ws.close(Duration::from_secs(5)).await;
     }
 }
 
