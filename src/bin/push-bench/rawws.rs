@@ -112,7 +112,8 @@ impl RawWs {
         buf.copy_within(head_len..end, 0);
         let end = end - head_len;
         let std = stream.into_std().map_err(|e| format!("into_std: {e}"))?;
-        let fd = AsyncFd::new(std).map_err(|e| format!("register: {e}"))?;
+        // SAFETY: the AsyncFd owns the std TcpStream, whose fd stays open and the same until drop.
+        let fd = unsafe { AsyncFd::register(std) }.map_err(|e| format!("register: {e}"))?;
         Ok(RawWs {
             fd,
             buf,
