@@ -1,19 +1,16 @@
 <?php
 /**
- * Channel auth for private-* and presence-* channels: the client POSTs channel_name and socket_id
- * (form fields or JSON) and gets back {"auth":"key:signature"} (plus channel_data for presence).
- * The demo authorises everybody; a real app checks here that the signed-in user may join the channel
- * (see config/plugin/webman/push/route.php).
+ * Channel auth, called by push.js before it joins a private-* or presence-* channel: it POSTs
+ * channel_name and socket_id (plus the demo's `name` param) and gets back {"auth":"key:signature"},
+ * with channel_data for presence channels. The demo lets every visitor in; a real app checks here
+ * that the signed-in user may join the channel.
  */
+require __DIR__ . '/visitor.php';
 $config = require __DIR__ . '/config.php';
 header('Content-Type: application/json');
 
-$input = $_POST;
-if (!isset($input['channel_name']) && str_contains($_SERVER['CONTENT_TYPE'] ?? '', 'json')) {
-    $input = json_decode(file_get_contents('php://input'), true) ?: [];
-}
-$channel = $input['channel_name'] ?? null;
-$socket_id = $input['socket_id'] ?? null;
+$channel = $_POST['channel_name'] ?? null;
+$socket_id = $_POST['socket_id'] ?? null;
 if (!is_string($channel) || !is_string($socket_id) || $channel === '' || $socket_id === '') {
     http_response_code(400);
     echo json_encode(['error' => 'channel_name and socket_id are required']);
@@ -23,9 +20,10 @@ if (!is_string($channel) || !is_string($socket_id) || $channel === '' || $socket
 $api = new Webman\Push\Api($config['api'], $config['app_key'], $config['app_secret']);
 try {
     if (str_starts_with($channel, 'presence-')) {
-        // A made-up demo user; a real app takes the signed-in user from its session.
-        $id = 'guest-' . substr(hash('sha256', $socket_id), 0, 6);
-        echo $api->presenceAuth($channel, $socket_id, $id, ['name' => $id]);
+        // user_id: who this is (one member per visitor, however many tabs); user_info: what the
+        // other members see in their online list.
+        $name = demo_name($_POST['name'] ?? null) ?? 'Guest';
+        echo $api->presenceAuth($channel, $socket_id, demo_visitor_id($config), ['name' => $name]);
     } else {
         echo $api->socketAuth($channel, $socket_id);
     }

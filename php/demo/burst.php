@@ -13,9 +13,9 @@ for ($i = 1; $i <= 5; $i++) {
         sleep(1);
     }
     $sent += $api->trigger('demo', 'message', [
+        'name' => 'PHP (burst.php)',
         'text' => "tick $i of 5",
         'time' => date('H:i:s'),
-        'from' => 'burst.php',
     ]) ? 1 : 0;
 }
 

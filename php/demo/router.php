@@ -1,15 +1,15 @@
 <?php
 /**
  * Router for PHP's built-in web server: php -S 127.0.0.1:8080 php/demo/router.php
- * Serves only the demo's page, its assets, its three endpoints and the browser client.
+ * Serves only the demo's page, its assets, its three endpoints and the browser client php/push.js.
  */
 $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
 
 $static = [
     '/demo.js'        => [__DIR__ . '/demo.js', 'application/javascript; charset=utf-8'],
     '/demo.css'       => [__DIR__ . '/demo.css', 'text/css; charset=utf-8'],
-    // pusher-js's browser build, installed by php/bin/webman-push-demo (npm, git-ignored).
-    '/pusher.min.js'  => [__DIR__ . '/.npm/node_modules/pusher-js/dist/web/pusher.min.js', 'application/javascript; charset=utf-8'],
+    // The browser client, the same file webman apps serve at /plugin/webman/push/push.js.
+    '/push.js'        => [dirname(__DIR__) . '/push.js', 'application/javascript; charset=utf-8'],
 ];
 $endpoints = ['/send.php' => 'send.php', '/burst.php' => 'burst.php', '/auth.php' => 'auth.php'];
 
