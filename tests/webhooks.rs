@@ -209,3 +209,24 @@ async fn a_failing_receiver_is_retried_not_forgotten() {
         .expect("a retry after a 500");
     assert_eq!(first.body, second.body, "the same request is retried");
 }
+
+#[tokio::test]
+async fn subscription_counts_are_reported_when_the_app_counts_subscriptions() {
+    let (url, mut rx) = receiver(200).await;
+    let server =
+        start_server(json!({ "channel_hook": url, "webhook_names": "pusher", "subscription_count": true }));
+    let mut a = Client::connect(&server).await;
+    a.subscribe("room").await;
+    let mut b = Client::connect(&server).await;
+    b.subscribe("room").await;
+    let mut events = Vec::new();
+    while let Some(got) = next(&mut rx, Duration::from_millis(800)).await {
+        events.extend(got.json()["events"].as_array().unwrap().clone());
+    }
+    let counts: Vec<u64> = events
+        .iter()
+        .filter(|e| e["name"] == "subscription_count")
+        .map(|e| e["subscription_count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, vec![1, 2]);
+}

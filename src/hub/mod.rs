@@ -142,6 +142,8 @@ pub enum ChannelEvent {
     MemberRemoved { channel: ChannelName, user_id: UserId },
     /// A client subscribed to an empty cache channel.
     CacheMiss { channel: ChannelName },
+    /// A channel's subscription count changed (apps with `subscription_count`; throttled on busy channels).
+    SubscriptionCount { channel: ChannelName, count: usize },
     /// A client event was relayed.
     ClientEvent {
         channel: ChannelName,
@@ -189,14 +191,15 @@ struct Channel {
 
 impl Channel {
     /// Tells every subscriber the new count, throttled on busy channels.
-    fn announce_count(&mut self, name: &ChannelName, remote: usize, now: Instant) {
+    /// Returns the count when it went out (the subscription_count webhook reports it too).
+    fn announce_count(&mut self, name: &ChannelName, remote: usize, now: Instant) -> Option<usize> {
         let n = self.subscribers.len() + remote;
         let recent = self
             .count_sent
             .is_some_and(|t| now.duration_since(t) < SUBSCRIPTION_COUNT_INTERVAL);
         if n > SUBSCRIPTION_COUNT_BURST && recent {
             self.count_dirty = true;
-            return;
+            return None;
         }
         let frame = Frame::from(subscription_count_frame(name.as_str(), n));
         for sub in self.subscribers.values() {
@@ -204,6 +207,7 @@ impl Channel {
         }
         self.count_sent = Some(now);
         self.count_dirty = false;
+        Some(n)
     }
 }
 
@@ -396,7 +400,12 @@ impl AppHub {
                 let mut shard = shard.write();
                 for (name, channel) in shard.iter_mut().filter(|(_, c)| c.count_dirty) {
                     let remote = self.remote.read().subscriptions(name.as_str());
-                    channel.announce_count(name, remote, now);
+                    if let Some(count) = channel.announce_count(name, remote, now) {
+                        self.observer.notify(ChannelEvent::SubscriptionCount {
+                            channel: name.clone(),
+                            count,
+                        });
+                    }
                 }
             }
         }

@@ -219,7 +219,12 @@ impl Session {
         }
         if app.config.subscription_count && entry.presence.is_none() {
             let remote = app.remote.read().subscriptions(channel.as_str());
-            entry.announce_count(&channel, remote, Instant::now());
+            if let Some(count) = entry.announce_count(&channel, remote, Instant::now()) {
+                app.observer.notify(ChannelEvent::SubscriptionCount {
+                    channel: channel.clone(),
+                    count,
+                });
+            }
         }
         drop(shard);
         app.cluster.state_changed(&app.config.key);
@@ -393,7 +398,12 @@ impl AppHub {
             }
         } else if self.config.subscription_count && entry.presence.is_none() {
             let remote = self.remote.read().subscriptions(channel.as_str());
-            entry.announce_count(channel, remote, Instant::now());
+            if let Some(count) = entry.announce_count(channel, remote, Instant::now()) {
+                self.observer.notify(ChannelEvent::SubscriptionCount {
+                    channel: channel.clone(),
+                    count,
+                });
+            }
         }
         drop(shard);
         self.cluster.state_changed(&self.config.key);

@@ -140,6 +140,13 @@ impl AppHooks {
             ChannelEvent::Vacated { channel } => (Subject::Channel(channel), false),
             ChannelEvent::MemberAdded { channel, user_id } => (Subject::Member(channel, user_id), true),
             ChannelEvent::MemberRemoved { channel, user_id } => (Subject::Member(channel, user_id), false),
+            ChannelEvent::SubscriptionCount { channel, count } => {
+                if let Some(dest) = &self.channel_dest {
+                    let e = json!({ "name": "subscription_count", "channel": channel.as_str(), "subscription_count": count });
+                    ready.push(dest, e);
+                }
+                return;
+            }
             ChannelEvent::CacheMiss { channel } => {
                 if let Some(dest) = &self.channel_dest {
                     ready.push(dest, json!({ "name": "cache_miss", "channel": channel.as_str() }));
