@@ -16,7 +16,6 @@ use crate::protocol::message::{
 };
 use crate::protocol::signature::{channel_string_to_sign, user_string_to_sign, verify_auth_token};
 use crate::protocol::{ChannelKind, ChannelName, ErrorCode, SocketId};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,7 +31,9 @@ pub struct Session {
     socket_id: SocketId,
     outbox: Arc<dyn Outbox>,
     /// Channels this connection is in, with its presence user id where the channel is presence.
-    channels: HashMap<ChannelName, Option<UserId>>,
+    /// A list, not a map: a connection is in a handful of channels, and an empty Vec costs
+    /// nothing while a HashMap allocates buckets for its first entry.
+    channels: Vec<(ChannelName, Option<UserId>)>,
     rate: RateWindow,
     /// Set once by `pusher:signin`.
     user: Option<SignedInUser>,
@@ -46,7 +47,7 @@ impl Session {
             id,
             socket_id,
             outbox,
-            channels: HashMap::new(),
+            channels: Vec::new(),
             user: None,
             rate: RateWindow {
                 started: Instant::now(),
@@ -70,7 +71,7 @@ impl Session {
     /// Signed in, or member of a channel that needed authorisation (what an app with
     /// `user_authentication_timeout` demands of every connection).
     pub fn is_authorized(&self) -> bool {
-        self.user.is_some() || self.channels.keys().any(|c| c.kind().requires_auth())
+        self.user.is_some() || self.channels.iter().any(|(c, _)| c.kind().requires_auth())
     }
 
     fn send_error(&self, code: Option<ErrorCode>, message: &str) {
@@ -228,7 +229,7 @@ impl Session {
         }
         drop(shard);
         app.cluster.state_changed(&app.config.key);
-        self.channels.insert(channel, member.map(|m| m.user_id));
+        self.channels.push((channel, member.map(|m| m.user_id)));
         Ok(())
     }
 
@@ -278,9 +279,10 @@ impl Session {
 
     /// Leaves a channel; a channel the connection never joined is a no-op.
     pub fn unsubscribe(&mut self, channel: &str) {
-        let Some((channel, user_id)) = self.channels.remove_entry(channel) else {
+        let Some(at) = self.channels.iter().position(|(c, _)| c.as_str() == channel) else {
             return;
         };
+        let (channel, user_id) = self.channels.swap_remove(at);
         self.slot.app().leave(self.id, &channel, user_id.as_deref());
     }
 
@@ -291,7 +293,7 @@ impl Session {
         if !kind.allows_client_events() {
             return reject("only supported on private and presence channels");
         }
-        let Some((channel, user_id)) = self.channels.get_key_value(event.channel.as_str()) else {
+        let Some((channel, user_id)) = self.channels.iter().find(|(c, _)| c.as_str() == event.channel) else {
             return reject("you didn't subscribe this channel");
         };
         if !event.event.starts_with("client-") {
@@ -352,7 +354,7 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         let app = self.slot.app().clone();
-        for (channel, user_id) in self.channels.drain() {
+        for (channel, user_id) in self.channels.drain(..) {
             app.leave(self.id, &channel, user_id.as_deref());
         }
         if let Some(user) = self.user.take() {

@@ -118,7 +118,13 @@ async fn connection(
     let stream = Arc::new(stream);
     let outbox = ConnectionOutbox::new(stream.clone(), limits.max_send_queue, flusher);
     let socket = Socket::new(stream, outbox.clone());
-    let handshake = tokio_tungstenite::accept_hdr_async_with_config(socket, callback, Some(config));
+    // Boxed: the handshake's state is large and only needed for a moment; unboxed, every
+    // connection's task would keep room for it for the connection's whole life.
+    let handshake = Box::pin(tokio_tungstenite::accept_hdr_async_with_config(
+        socket,
+        callback,
+        Some(config),
+    ));
     let mut ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
         Ok(Ok(ws)) => ws,
         _ => {
@@ -130,7 +136,7 @@ async fn connection(
     let key = key.unwrap_or_default();
     let Some(app) = hub.app_by_key(&key).cloned() else {
         let message = format!("App key {key} does not exist on this server");
-        refuse(&mut ws, &outbox, ErrorCode::AppNotFound, &message).await;
+        Box::pin(refuse(&mut ws, &outbox, ErrorCode::AppNotFound, &message)).await;
         return;
     };
     let slot = match app.try_connect() {
@@ -143,7 +149,7 @@ async fn connection(
                     app.config.max_connections
                 ),
             };
-            refuse(&mut ws, &outbox, code, &message).await;
+            Box::pin(refuse(&mut ws, &outbox, code, &message)).await;
             return;
         }
     };
@@ -215,7 +221,9 @@ async fn run(
     let end = loop {
         tokio::select! {
             biased;
-            _ = outbox.pending() => match tokio::time::timeout(WRITE_TIMEOUT, outbox.flush()).await {
+            // Boxed (here and below): rare paths whose state would otherwise enlarge every
+            // connection's task for its whole life.
+            _ = outbox.pending() => match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, outbox.flush())).await {
                 Ok(Flushed::Idle) => {}
                 Ok(Flushed::Close(code, reason)) => break End::Close(code, reason),
                 Ok(Flushed::Broken) | Err(_) => break End::Gone,
@@ -242,8 +250,20 @@ async fn run(
                 }
                 Some(Err(_)) => break End::Gone,
             },
-            _ = tokio::time::sleep_until(deadline) => {
+            // One timer per connection: the earlier of the idle and the authorisation deadline.
+            _ = tokio::time::sleep_until(auth_deadline.map_or(deadline, |a| a.min(deadline))) => {
                 let now = Instant::now();
+                if auth_deadline.is_some_and(|a| a <= now) {
+                    if !session.is_authorized() {
+                        let reason = "Connection not authorized within timeout";
+                        outbox.send(Frame::from(error_frame(Some(ErrorCode::Unauthorized.code()), reason)));
+                        break End::Close(ErrorCode::Unauthorized.code(), reason.into());
+                    }
+                    auth_deadline = None;
+                }
+                if now < deadline {
+                    continue;
+                }
                 match pinged_at {
                     Some(at) if last_seen <= at => {
                         break End::Close(ErrorCode::PongNotReceived.code(), "Pong reply not received".into());
@@ -259,14 +279,6 @@ async fn run(
                     }
                 }
             }
-            _ = until(auth_deadline) => {
-                if !session.is_authorized() {
-                    let reason = "Connection not authorized within timeout";
-                    outbox.send(Frame::from(error_frame(Some(ErrorCode::Unauthorized.code()), reason)));
-                    break End::Close(ErrorCode::Unauthorized.code(), reason.into());
-                }
-                auth_deadline = None;
-            }
             _ = shutdown.changed() => {
                 break End::Close(ErrorCode::ReconnectNow.code(), "Server shutting down".into());
             }
@@ -275,15 +287,7 @@ async fn run(
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     if let End::Close(code, reason) = end {
-        close_gracefully(&mut ws, outbox, code, &reason).await;
-    }
-}
-
-/// Sleeps until `deadline`, or forever without one.
-async fn until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
+        Box::pin(close_gracefully(&mut ws, outbox, code, &reason)).await;
     }
 }
 
