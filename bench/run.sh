@@ -2,7 +2,8 @@
 # Runs the issue-8 benchmarks against a real server process and writes bench/results.md.
 #
 # Usage: bench/run.sh [step ...]
-#   steps: connections fanout20 fanoutmax fanout10k api php churn profile   (default: all of them)
+#   steps: connections fanout20 fanoutmax fanoutmax1 fanout10k fanout10k1 api php churn profile
+#          (default: all of them; fanoutmax1/fanout10k1 are max rate with one event in flight)
 # Each step starts a fresh server (php/bin/webman-push-server bench/app.php, fixed ports), runs
 # target/release/push-bench against it, stops it, and saves the output in bench/results/<step>.txt;
 # bench/results.md is then regenerated from every bench/results/*.txt (bench/summarize.php).
@@ -29,7 +30,7 @@ mkdir -p "$results"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-all_steps=(connections fanout20 fanoutmax fanout10k api php churn profile)
+all_steps=(connections fanout20 fanoutmax fanoutmax1 fanout10k fanout10k1 api php churn profile)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${all_steps[@]}")
 for s in "${steps[@]}"; do
@@ -138,13 +139,13 @@ run_step() {
     grep -v '^{' "$out" | sed -n '/^push-bench/,$p' >&2 || true
 }
 
-# profile_one LABEL BENCH-ARGS... : fresh server, perf samples it while push-bench runs the fan-out.
+# profile_one LABEL SCENARIO BENCH-ARGS... : fresh server, perf samples it while push-bench runs.
 profile_one() {
-    local label=$1; shift
+    local label=$1 scenario=$2; shift 2
     local out=$results/profile.txt data=$results/perf.data rep=$results/perf.report secs=$d_prof cmd
     wait_for_quiet
     start_server
-    cmd="$(bench_cmd fanout) $* --duration $secs"
+    cmd="$(bench_cmd "$scenario") $* --duration $secs"
     {
         echo
         echo "### $label"
@@ -195,8 +196,9 @@ profile_step() {
     fi
     echo "# step: profile" >"$out"
     if command -v perf >/dev/null 2>&1 && perf record -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
-        profile_one "fan-out, 1,000 subscribers, max rate" --subscribers 1000 --rate max
-        profile_one "fan-out, 1,000 subscribers, 20 events/s" --subscribers 1000 --rate 20
+        profile_one "fan-out, 1,000 subscribers, max rate" fanout --subscribers 1000 --rate max
+        profile_one "fan-out, 1,000 subscribers, 20 events/s" fanout --subscribers 1000 --rate 20
+        profile_one "HTTP API ingestion, 4 keep-alive connections" api --publishers 4
     else
         profile_callgrind
     fi
@@ -212,8 +214,10 @@ for s in "${steps[@]}"; do
     case "$s" in
         connections) run_step connections connections --connections "$conn_n" --duration "$hold" ;;
         fanout20)    run_step fanout20 fanout --subscribers 1000 --rate 20 --duration "$d_fixed" ;;
-        fanoutmax)   run_step fanoutmax fanout --subscribers 1000 --rate max --duration "$d_max" ;;
-        fanout10k)   run_step fanout10k fanout --subscribers "$subs10k" --rate max --duration "$d_max" ;;
+        fanoutmax)   run_step fanoutmax fanout --subscribers 1000 --rate max --window 4 --duration "$d_max" ;;
+        fanoutmax1)  run_step fanoutmax1 fanout --subscribers 1000 --rate max --window 1 --duration "$d_max" ;;
+        fanout10k)   run_step fanout10k fanout --subscribers "$subs10k" --rate max --window 4 --duration "$d_max" ;;
+        fanout10k1)  run_step fanout10k1 fanout --subscribers "$subs10k" --rate max --window 1 --duration "$d_max" ;;
         api)         run_step api api --publishers 4 --duration "$d_api" ;;
         php)         run_step php php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
         churn)       run_step churn churn --rounds "$churn_r" --connections "$churn_n" ;;
