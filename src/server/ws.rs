@@ -110,7 +110,7 @@ async fn connection(
     // Small buffers: most clients send a few short frames. tungstenite's defaults (128 KiB
     // each way) would dominate the memory of an idle connection.
     let config = WebSocketConfig::default()
-        .read_buffer_size(1024)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(limits.max_message_size))
