@@ -2,7 +2,7 @@
 # Runs the issue-8 benchmarks against a real server process and writes bench/results.md.
 #
 # Usage: bench/run.sh [step ...]
-#   steps: connections fanout20 fanoutmax fanoutmax1 fanout10k fanout10k1 api php churn profile
+#   steps: connections fanout20 fanoutmax fanoutmax1 fanout10k fanout10k1 api php churn floor profile
 #          (default: all of them; fanoutmax1/fanout10k1 are max rate with one event in flight)
 # Each step starts a fresh server (php/bin/webman-push-server bench/app.php, fixed ports), runs
 # target/release/push-bench against it, stops it, and saves the output in bench/results/<step>.txt;
@@ -30,7 +30,7 @@ mkdir -p "$results"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-all_steps=(connections fanout20 fanoutmax fanoutmax1 fanout10k fanout10k1 api php churn profile)
+all_steps=(connections fanout20 fanoutmax fanoutmax1 fanout10k fanout10k1 api php churn floor profile)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${all_steps[@]}")
 for s in "${steps[@]}"; do
@@ -69,8 +69,9 @@ if [ "$hard" -ge 20000 ]; then conn_n=19000; else conn_n=$((hard - 1000)); fi
     echo "open files (hard): $hard"
     echo "php: $(php -r 'echo PHP_VERSION;')"
     echo "rustc: $(rustc --version)"
-    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' (with uncommitted changes under src/)')"
 } >"$results/machine.txt"
+# The code measured: recorded in every step's output (a step run later may measure newer code).
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' with uncommitted changes under src/')"
 
 # --- the server ---
 server_pid=
@@ -130,6 +131,7 @@ run_step() {
         echo "# uptime: $(uptime)"
         echo "# command: ${cmd//$snap\//target/release/}"
         echo "# server: php -d extension=target/release/libwebman_push.so php/bin/webman-push-server bench/app.php (pid $server_pid, threads $BENCH_SERVER_THREADS)"
+        echo "# commit: $commit"
     } >"$out"
     local rc=0
     SERVER_PID=$server_pid timeout 1800 bash -c "${cmd//\$SERVER_PID/$server_pid}" >>"$out" 2>&1 || rc=$?
@@ -189,12 +191,28 @@ profile_callgrind() {
     rm -f "$cg"
 }
 
+# The kernel's cost of one loopback send, without any server (bench/send_floor.py).
+floor_step() {
+    local out=$results/floor.txt
+    wait_for_quiet
+    {
+        echo "# step: floor"
+        echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        echo "# uptime: $(uptime)"
+        echo "# command: python3 bench/send_floor.py --gap-ms 10; python3 bench/send_floor.py --gap-ms 0"
+    } >"$out"
+    timeout 300 python3 bench/send_floor.py --gap-ms 10 >>"$out" 2>&1 || true
+    timeout 300 python3 bench/send_floor.py --gap-ms 0 >>"$out" 2>&1 || true
+    echo "# uptime after: $(uptime)" >>"$out"
+    sed -n '/^1000/p' "$out" >&2
+}
+
 profile_step() {
     local out=$results/profile.txt
     if ! command -v perf >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq linux-perf >&2 || true
     fi
-    echo "# step: profile" >"$out"
+    { echo "# step: profile"; echo "# commit: $commit"; } >"$out"
     if command -v perf >/dev/null 2>&1 && perf record -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
         profile_one "fan-out, 1,000 subscribers, max rate" fanout --subscribers 1000 --rate max
         profile_one "fan-out, 1,000 subscribers, 20 events/s" fanout --subscribers 1000 --rate 20
@@ -221,6 +239,7 @@ for s in "${steps[@]}"; do
         api)         run_step api api --publishers 4 --duration "$d_api" ;;
         php)         run_step php php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
         churn)       run_step churn churn --rounds "$churn_r" --connections "$churn_n" ;;
+        floor)       floor_step ;;
         profile)     profile_step ;;
     esac
 done

@@ -117,17 +117,28 @@ foreach ($steps as $s) {
     }
     $h = $r[$s]['head'];
     echo "### $s\n\n";
-    echo "- date: " . ($h['date'] ?? '?') . "; load average (1 min) before " . load_of($h, 'uptime') . ", after " . load_of($h, 'uptime after') . "\n";
-    echo "- server: `" . ($h['server'] ?? '?') . "`\n";
+    echo "- date: " . ($h['date'] ?? '?') . "; load average (1 min) before " . load_of($h, 'uptime') . ", after " . load_of($h, 'uptime after') . " (after includes the step itself)\n";
+    echo "- server: `" . ($h['server'] ?? '?') . "` at commit " . ($h['commit'] ?? '?') . "\n";
     echo "- command: `" . ($h['command'] ?? '?') . "`\n\n";
     echo "```\n" . trim($r[$s]['text']) . "\n```\n\n";
     if ($r[$s]['json']) {
         echo "<details><summary>JSON</summary>\n\n```json\n" . json_encode($r[$s]['json'], JSON_UNESCAPED_SLASHES) . "\n```\n</details>\n\n";
     }
 }
+if (is_file("$dir/floor.txt")) {
+    $floor = load_step("$dir/floor.txt");
+    echo "## The kernel's floor: one loopback send\n\n";
+    echo "`" . ($floor['head']['command'] ?? '') . "` (" . ($floor['head']['date'] ?? '') . ", load " . load_of($floor['head'], 'uptime') . "):\n";
+    echo "what one 70-byte TCP send over loopback costs the sender (kernel receive path included, as on loopback it\n";
+    echo "runs in the sender's context) and the reader, with no server involved. One write per delivery cannot beat it.\n\n";
+    echo "```\n" . trim($floor['text']) . "\n```\n\n";
+}
 if (is_file("$dir/profile.txt")) {
     echo "## Where the server spends CPU\n\n";
-    echo "Raw profiles (`bench/run.sh profile`): self time is where the CPU is spent, inclusive time what it is spent under.\n\n";
+    $pc = preg_match('/^# commit: (.*)$/m', file_get_contents("$dir/profile.txt"), $m) ? $m[1] : '?';
+    echo "Raw profiles (`bench/run.sh profile`, commit $pc): self time is where the CPU is spent, inclusive time what it\n";
+    echo "is spent under. perf's DWARF unwinding inflates the server's CPU time while it samples, so the rates printed\n";
+    echo "with the profiles are lower than the measurements above.\n\n";
     foreach (preg_split('/^### /m', file_get_contents("$dir/profile.txt")) as $i => $section) {
         if ($i === 0) {
             continue; // the step header
