@@ -154,12 +154,11 @@ impl Histogram {
     }
 
     pub fn mean(&self) -> u64 {
-        let c = self.count();
-        if c == 0 {
-            0
-        } else {
-            self.sum.load(Ordering::Relaxed) / c
-        }
+        self.sum
+            .load(Ordering::Relaxed)
+            .checked_div(self.count())
+            .unwrap_or(0)
+    }
     }
 
     /// The value at quantile `q` (0..=1); 0 when empty.
