@@ -159,7 +159,6 @@ impl Histogram {
             .checked_div(self.count())
             .unwrap_or(0)
     }
-    }
 
     /// The value at quantile `q` (0..=1); 0 when empty.
     pub fn quantile(&self, q: f64) -> u64 {
