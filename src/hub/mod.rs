@@ -388,11 +388,6 @@ impl AppHub {
         self.users.terminate(user)
     }
 
-    /// Signed-in users online and watchlist entries held, for leak checks.
-    pub fn user_counts(&self) -> (usize, usize) {
-        self.users.counts()
-    }
-
     /// Periodic housekeeping: throttled subscription counts, expired cache entries.
     pub fn tick(&self, now: Instant) {
         if self.config.subscription_count {

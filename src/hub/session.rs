@@ -64,10 +64,6 @@ impl Session {
         &self.socket_id
     }
 
-    pub fn channel_count(&self) -> usize {
-        self.channels.len()
-    }
-
     /// Signed in, or member of a channel that needed authorisation (what an app with
     /// `user_authentication_timeout` demands of every connection).
     pub fn is_authorized(&self) -> bool {

@@ -161,12 +161,6 @@ impl Users {
     pub fn online_users(&self) -> Vec<UserId> {
         self.registry.lock().online.keys().cloned().collect()
     }
-
-    /// Signed-in users and watch entries, for leak checks.
-    pub fn counts(&self) -> (usize, usize) {
-        let reg = self.registry.lock();
-        (reg.online.len(), reg.watchers.values().map(Vec::len).sum())
-    }
 }
 
 fn notify(reg: &Registry, user: &str, online: bool) {

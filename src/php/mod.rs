@@ -44,11 +44,7 @@ pub(crate) const JSON_UNESCAPED: i64 = 64 | 256;
 
 /// PHP's own `json_encode`, so objects, `JsonSerializable` and floats encode exactly as in PHP.
 pub(crate) fn json_encode(value: &Zval, flags: i64) -> PhpResult<String> {
-    let encode = ZendCallable::try_from_name("json_encode").map_err(|e| push_error(e.to_string()))?;
-    let result = encode
-        .try_call(vec![value, &flags])
-        .map_err(|e| push_error(e.to_string()))?;
-    result
+    call_php("json_encode", vec![value, &flags])?
         .string()
         .ok_or_else(|| push_error("json_encode failed: the value cannot be encoded as JSON"))
 }

@@ -293,11 +293,10 @@ async fn trigger_events(Path(_app_id): Path<String>, signed: Signed) -> Result<J
 }
 
 async fn terminate_connections_unprefixed(
-    Path(user_id): Path<String>,
+    path: Path<String>,
     signed: Signed,
 ) -> Result<Json<Value>, ApiError> {
-    signed.app.terminate_user_connections(&user_id);
-    Ok(Json(json!({})))
+    terminate_connections(Path((String::new(), path.0)), signed).await
 }
 
 async fn terminate_connections(

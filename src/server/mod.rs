@@ -61,7 +61,6 @@ pub(crate) struct Limits {
     pub max_request_body: usize,
     pub max_send_queue: usize,
     pub timestamp_window: u64,
-    pub activity_timeout_secs: u64,
 }
 
 /// A running server. Dropping it stops it.
@@ -116,7 +115,6 @@ impl PushServer {
         }));
         let limits = Arc::new(Limits {
             activity_timeout: Duration::from_secs(config.activity_timeout),
-            activity_timeout_secs: config.activity_timeout,
             pong_timeout: Duration::from_secs(config.pong_timeout.max(1)),
             max_message_size: config.max_message_size,
             max_request_body: config.max_request_body,

@@ -156,7 +156,7 @@ async fn connection(
     let socket_id = SocketId::new(prefix, id);
     outbox.send(Frame::from(connection_established_frame(
         socket_id.as_str(),
-        limits.activity_timeout_secs,
+        limits.activity_timeout.as_secs(),
     )));
     let session = Session::new(slot, id, socket_id, outbox.clone());
     run(ws, session, &outbox, &app, &limits, shutdown).await;
