@@ -29,15 +29,7 @@ before(async () => {
     webhook_delay: 0,
   });
   sdk = serverSdk(server);
-  encryptingSdk = new PusherServer({
-    appId: server.appId,
-    key: server.key,
-    secret: server.secret,
-    host: '127.0.0.1',
-    port: String(server.apiPort),
-    useTLS: false,
-    encryptionMasterKeyBase64: MASTER_KEY,
-  });
+  encryptingSdk = serverSdk(server, { encryptionMasterKeyBase64: MASTER_KEY });
 });
 
 after(async () => {

@@ -8,9 +8,8 @@ import { startServer, runPhp } from './lib/server.mjs';
 import { startAuthEndpoint, requestAuth } from './lib/auth-endpoint.mjs';
 import { connectApp } from './lib/ws-client.mjs';
 import { apiRequest, hmac } from './lib/http.mjs';
-import { connectPusherJs, subscribe, collect, disconnect } from './lib/clients.mjs';
+import { connectPusherJs, subscribe, collect, disconnect, serverSdk } from './lib/clients.mjs';
 import { privateAuth, sendSubscribe, subscribeReply, subscribePrivate, nextError } from './lib/channels.mjs';
-import PusherServer from 'pusher';
 
 const MASTER_KEY = randomBytes(32).toString('base64');
 
@@ -23,15 +22,7 @@ const rawClients = [];
 before(async () => {
   server = await startServer({ key: 'private-key', secret: 'private-secret', apps: [{ id: '2', key: 'other-key', secret: 'other-secret' }] });
   endpoint = await startAuthEndpoint({ key: server.key, secret: server.secret, encryptionMasterKeyBase64: MASTER_KEY });
-  sdk = new PusherServer({
-    appId: server.appId,
-    key: server.key,
-    secret: server.secret,
-    host: '127.0.0.1',
-    port: String(server.apiPort),
-    useTLS: false,
-    encryptionMasterKeyBase64: MASTER_KEY,
-  });
+  sdk = serverSdk(server, { encryptionMasterKeyBase64: MASTER_KEY });
 });
 
 after(async () => {

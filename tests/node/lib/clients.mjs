@@ -82,8 +82,8 @@ export async function disconnect(client) {
   await done.catch(() => {});
 }
 
-/** The Node server SDK, talking to `server`'s HTTP API. */
-export function serverSdk(server) {
+/** The Node server SDK, talking to `server`'s HTTP API (`options`: e.g. encryptionMasterKeyBase64). */
+export function serverSdk(server, options = {}) {
   return new PusherServer({
     appId: server.appId,
     key: server.key,
@@ -91,5 +91,6 @@ export function serverSdk(server) {
     host: '127.0.0.1',
     port: String(server.apiPort),
     useTLS: false,
+    ...options,
   });
 }

@@ -1,8 +1,7 @@
 // Helpers for driving the official clients (pusher-js, the Node `pusher` SDK) through the Pusher
 // features beyond webman/push: user sign-in, server-to-user, watchlists, connection state and the
 // frames pusher-js saw. Everything waits on events, with a bounded time-out.
-import PusherServer from 'pusher';
-import { connectPusherJs } from './clients.mjs';
+import { connectPusherJs, serverSdk } from './clients.mjs';
 
 const WAIT_MS = 5000;
 
@@ -23,15 +22,7 @@ export function asApp(server, app) {
 
 /** The Node server SDK for `server` (or asApp(...)); `options` adds e.g. encryptionMasterKeyBase64. */
 export function sdkFor(server, options = {}) {
-  return new PusherServer({
-    appId: server.appId,
-    key: server.key,
-    secret: server.secret,
-    host: '127.0.0.1',
-    port: String(server.apiPort),
-    useTLS: false,
-    ...options,
-  });
+  return serverSdk(server, options);
 }
 
 /**
