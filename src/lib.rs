@@ -7,8 +7,10 @@
 //!   frames to an [`hub::Outbox`] and has one seam ([`hub::ClusterAdapter`]) for a multi-node adapter.
 //! - [`server`]: the transports (WebSocket server, HTTP API) on a tokio runtime that the embedding
 //!   process starts after it has forked.
+//! - [`api_client`]: the blocking HTTP client the PHP `Api` class publishes with.
 //! - `php` (feature `php`): the thin ext-php-rs binding; nothing below it knows PHP exists.
 
+pub mod api_client;
 pub mod config;
 pub mod hub;
 pub mod protocol;

@@ -1,9 +1,12 @@
-//! HTTP transport of the PHP Api: signed requests over one keep-alive agent per process.
-//!
-//! ureq is blocking and starts no threads, which is what a PHP request thread (and a process
-//! that may fork later) needs; the agent pools connections so consecutive calls reuse a socket,
+//! HTTP transport of the PHP Api: signed requests over kept-alive connections, pooled per process
 //! as webman/push's shared curl handle does.
+//!
+//! Plain `http://` goes through [`crate::api_client`] (one send and a short spin for the answer:
+//! the calls-per-second of `Api::trigger` are bounded by this round trip). `https://` goes through
+//! ureq with rustls; both are blocking and start no threads, which is what a PHP request thread
+//! (and a process that may fork later) needs.
 
+use crate::api_client;
 use crate::protocol::signature::sign_api_request;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -61,6 +64,19 @@ impl Endpoint {
             unix_now(),
             params,
         );
+        if let Some((authority, prefix)) = plain_http(&self.address) {
+            let target = format!("{prefix}{full_path}?{query}");
+            return match api_client::request(authority, method, &target, body, self.timeout) {
+                Ok(r) => Reply {
+                    status: r.status,
+                    body: String::from_utf8_lossy(&r.body).into_owned(),
+                },
+                Err(_) => Reply {
+                    status: 0,
+                    body: String::new(),
+                },
+            };
+        }
         let url = format!("{}{full_path}?{query}", self.address);
         let result = if method == "GET" {
             with_timeouts!(agent().get(&url).config(), self.timeout)
@@ -84,6 +100,24 @@ impl Endpoint {
                 body: String::new(),
             },
         }
+    }
+}
+
+/// `http://host:port/prefix` as (`host:port`, `/prefix`); None for https or user info in the URL.
+fn plain_http(address: &str) -> Option<(&str, &str)> {
+    let rest = address.strip_prefix("http://")?;
+    let (authority, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    // A bare host means port 80; api_client needs the port spelled out.
+    if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| !port.contains(']'))
+    {
+        Some((authority, prefix))
+    } else {
+        None
     }
 }
 
