@@ -5,11 +5,6 @@
 //! signals belong to the embedding process (workerman drives its workers with them). The runtime
 //! must be created after any `fork()`: a forked child inherits none of its threads, so a server
 //! found in a process other than the one that started it is forgotten, never dropped.
-//!
-//! The HTTP API runs on one thread of its own (a current-thread runtime): a publish is a short
-//! request that hands frames to the flushers, and serving it where no work-stealing sibling has to
-//! be woken and no fan-out write runs ahead of it measured 25 % less server CPU per request
-//! (bench/notes.md).
 
 mod cluster;
 mod flusher;
@@ -71,7 +66,6 @@ pub(crate) struct Limits {
 /// A running server. Dropping it stops it.
 pub struct PushServer {
     runtime: Option<tokio::runtime::Runtime>,
-    api_thread: Option<std::thread::JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
     hub: Arc<Hub>,
     webhooks: Arc<webhook::WebhookStats>,
@@ -103,10 +97,6 @@ impl PushServer {
             .enable_all()
             .build()
             .map_err(StartError::Runtime)?;
-        let api_runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(StartError::Runtime)?;
 
         let apps = config.all_apps();
         // On a single node this node sends every webhook; in a cluster only the lease holder.
@@ -135,6 +125,8 @@ impl PushServer {
         let webhooks = {
             let _guard = runtime.enter();
             let ws_listener = tokio::net::TcpListener::from_std(ws_listener).map_err(StartError::Runtime)?;
+            let api_listener =
+                tokio::net::TcpListener::from_std(api_listener).map_err(StartError::Runtime)?;
             let flushers = Arc::new(flusher::Flushers::new(config.threads));
             flushers.spawn(&shutdown_rx);
             runtime.spawn(ws::serve(
@@ -144,30 +136,22 @@ impl PushServer {
                 flushers,
                 shutdown_rx.clone(),
             ));
+            runtime.spawn(http_api::serve(
+                api_listener,
+                hub.clone(),
+                limits,
+                shutdown_rx.clone(),
+            ));
             runtime.spawn(maintenance(hub.clone(), shutdown_rx.clone()));
             if let Some(cluster) = &cluster {
                 cluster
                     .spawn(&config.redis, hub.clone(), shutdown_rx.clone())
                     .map_err(StartError::Config)?;
             }
-            webhooks.spawn(shutdown_rx.clone())
+            webhooks.spawn(shutdown_rx)
         };
-        let api_listener = {
-            let _guard = api_runtime.enter();
-            tokio::net::TcpListener::from_std(api_listener).map_err(StartError::Runtime)?
-        };
-        let api = http_api::serve(api_listener, hub.clone(), limits, shutdown_rx.clone());
-        let api_thread = std::thread::Builder::new()
-            .name("webman-push-api".into())
-            .spawn(move || {
-                block_all_signals();
-                api_runtime.block_on(until_stopped(api, shutdown_rx));
-                api_runtime.shutdown_timeout(STOP_TIMEOUT / 4);
-            })
-            .map_err(StartError::Runtime)?;
         Ok(PushServer {
             runtime: Some(runtime),
-            api_thread: Some(api_thread),
             shutdown,
             hub,
             webhooks,
@@ -206,13 +190,9 @@ impl PushServer {
         if self.pid != std::process::id() {
             // Inherited through fork(): its threads do not exist here and dropping it would hang.
             std::mem::forget(runtime);
-            std::mem::forget(self.api_thread.take());
             return;
         }
         let _ = self.shutdown.send(true);
-        if let Some(api) = self.api_thread.take() {
-            let _ = api.join();
-        }
         // Give connection tasks a moment to send their close frames before the runtime is torn down.
         let deadline = std::time::Instant::now() + STOP_TIMEOUT / 2;
         while std::time::Instant::now() < deadline && runtime.metrics().num_alive_tasks() > 0 {
@@ -231,19 +211,6 @@ impl PushServer {
 impl Drop for PushServer {
     fn drop(&mut self) {
         self.shutdown_now();
-    }
-}
-
-/// Runs `serve` until it ends, or at most [`STOP_TIMEOUT`] / 4 after the shutdown signal (a
-/// graceful HTTP shutdown waits for requests in flight, and a stuck client must not hold it up).
-async fn until_stopped(serve: impl std::future::Future<Output = ()>, mut shutdown: watch::Receiver<bool>) {
-    let deadline = async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-        tokio::time::sleep(STOP_TIMEOUT / 4).await;
-    };
-    tokio::select! {
-        _ = serve => {}
-        _ = deadline => {}
     }
 }
 
