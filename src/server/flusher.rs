@@ -10,8 +10,62 @@
 
 use super::outbox::ConnectionOutbox;
 use parking_lot::Mutex;
+use std::cell::RefCell;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
+
+thread_local! {
+    /// Connections to schedule when the [`Batch`] open on this thread ends.
+    static DEFERRED: RefCell<Option<Vec<(Arc<Flusher>, Arc<ConnectionOutbox>)>>> = const { RefCell::new(None) };
+}
+
+/// While alive, connections scheduled on this thread are handed to their flushers together when
+/// it ends: a publish to N subscribers then takes each flusher's lock once instead of N times,
+/// and no flusher starts writing half an event's recipients while the publish is still queueing.
+pub(crate) struct Batch(());
+
+impl Batch {
+    /// None when a batch is already open on this thread (the outer one hands everything over).
+    pub fn begin() -> Option<Batch> {
+        DEFERRED.with(|d| {
+            let mut d = d.borrow_mut();
+            if d.is_some() {
+                return None;
+            }
+            *d = Some(Vec::new());
+            Some(Batch(()))
+        })
+    }
+
+    /// Keeps `outbox` for the open batch; false (and nothing kept) when there is none.
+    pub fn defer(flusher: &Arc<Flusher>, outbox: &Arc<ConnectionOutbox>) -> bool {
+        DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+            Some(list) => {
+                list.push((flusher.clone(), outbox.clone()));
+                true
+            }
+            None => false,
+        })
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let Some(list) = DEFERRED.with(|d| d.borrow_mut().take()) else {
+            return;
+        };
+        let mut per_flusher: Vec<(Arc<Flusher>, Vec<Arc<ConnectionOutbox>>)> = Vec::new();
+        for (flusher, outbox) in list {
+            match per_flusher.iter_mut().find(|(f, _)| Arc::ptr_eq(f, &flusher)) {
+                Some((_, outboxes)) => outboxes.push(outbox),
+                None => per_flusher.push((flusher, vec![outbox])),
+            }
+        }
+        for (flusher, outboxes) in per_flusher {
+            flusher.schedule_many(outboxes);
+        }
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct Flusher {
@@ -26,6 +80,16 @@ impl Flusher {
         list.push(outbox);
         if list.len() == 1 {
             drop(list);
+            self.wake.notify_one();
+        }
+    }
+
+    fn schedule_many(&self, outboxes: Vec<Arc<ConnectionOutbox>>) {
+        let mut list = self.scheduled.lock();
+        let was_empty = list.is_empty();
+        list.extend(outboxes);
+        drop(list);
+        if was_empty {
             self.wake.notify_one();
         }
     }

@@ -4,6 +4,7 @@
 //! trusted, so webman's fixed `/apps/1024` works), reads the body under a size limit, and checks
 //! timestamp window, `body_md5` and signature before any handler runs.
 
+use super::flusher::Batch;
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};
 use crate::protocol::channel::is_cache_channel;
@@ -274,9 +275,11 @@ async fn trigger_events(Path(_app_id): Path<String>, signed: Signed) -> Result<J
     let body = json_body(&signed)?;
     let info = publish_info(&body)?;
     let publishes = event_publishes(&signed.app, &body)?;
+    let scheduling = Batch::begin();
     for publish in &publishes {
         signed.app.publish(publish);
     }
+    drop(scheduling);
     if info.is_empty() {
         return Ok(Json(json!({})));
     }
@@ -330,9 +333,11 @@ async fn trigger_batch(Path(_app_id): Path<String>, signed: Signed) -> Result<Js
         let publishes = event_publishes(&signed.app, item).map_err(at)?;
         all.push((publishes, info));
     }
+    let scheduling = Batch::begin();
     for publish in all.iter().flat_map(|(p, _)| p) {
         signed.app.publish(publish);
     }
+    drop(scheduling);
     if all.iter().all(|(_, info)| info.is_empty()) {
         return Ok(Json(json!({})));
     }

@@ -7,7 +7,7 @@
 //! pongs, close frames) use the same queue, so the stream stays in order. A client whose queue
 //! grows past `max_send_queue` is closed with 4100 instead of growing memory without bound.
 
-use super::flusher::Flusher;
+use super::flusher::{Batch, Flusher};
 use crate::hub::{Frame, Outbox};
 use crate::protocol::ErrorCode;
 use bytes::Bytes;
@@ -143,7 +143,11 @@ impl ConnectionOutbox {
             return;
         }
         match (self.flusher.upgrade(), self.me.upgrade()) {
-            (Some(flusher), Some(me)) => flusher.schedule(me),
+            (Some(flusher), Some(me)) => {
+                if !Batch::defer(&flusher, &me) {
+                    flusher.schedule(me)
+                }
+            }
             // Shutting down: the connection task writes what is left.
             _ => self.pending.notify_one(),
         }
