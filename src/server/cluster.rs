@@ -214,6 +214,7 @@ impl RedisCluster {
                     return;
                 };
                 let except = x.as_deref().and_then(SocketId::parse);
+                let _scheduling = super::flusher::Batch::begin();
                 app.deliver_local(&Publish {
                     channel,
                     event: e,

@@ -22,7 +22,10 @@ thread_local! {
 /// While alive, connections scheduled on this thread are handed to their flushers together when
 /// it ends: a publish to N subscribers then takes each flusher's lock once instead of N times,
 /// and no flusher starts writing half an event's recipients while the publish is still queueing.
-pub(crate) struct Batch(());
+///
+/// Not `Send`: a batch held across an `.await` could end on another thread and leave this one
+/// deferring forever; spawned tasks must be `Send`, so the compiler refuses that.
+pub(crate) struct Batch(std::marker::PhantomData<*const ()>);
 
 impl Batch {
     /// None when a batch is already open on this thread (the outer one hands everything over).
@@ -33,7 +36,7 @@ impl Batch {
                 return None;
             }
             *d = Some(Vec::new());
-            Some(Batch(()))
+            Some(Batch(std::marker::PhantomData))
         })
     }
 

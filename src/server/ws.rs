@@ -5,7 +5,7 @@
 //! Idle detection costs no per-message timer work: the task sleeps until the connection's
 //! deadline and only then compares it with the time of the last frame it read.
 
-use super::flusher::{Flusher, Flushers};
+use super::flusher::{Batch, Flusher, Flushers};
 use super::outbox::{ConnectionOutbox, Flushed};
 use super::socket::Socket;
 use super::Limits;
@@ -231,6 +231,8 @@ async fn run(
             message = ws.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     last_seen = Instant::now();
+                    // A client event fans out like a publish.
+                    let _scheduling = Batch::begin();
                     session.handle_text(text.as_str());
                 }
                 Some(Ok(Message::Binary(_))) => {
