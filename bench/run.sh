@@ -2,8 +2,9 @@
 # Runs the issue-8 benchmarks against a real server process and writes bench/results.md.
 #
 # Usage: bench/run.sh [step ...]
-#   steps: connections fanout20 fanoutmax fanoutmax1 fanout10k fanout10k1 api php churn floor profile
-#          (default: all of them; fanoutmax1/fanout10k1 are max rate with one event in flight)
+#   steps: connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php churn
+#          floor profile (default: all of them; fanoutmax1/fanoutmax16/fanout10k1 are max rate with 1 or
+#          16 events in flight instead of 4; api64 publishes over 64 connections instead of 4)
 # Each step starts a fresh server (php/bin/webman-push-server bench/app.php, fixed ports), runs
 # target/release/push-bench against it, stops it, and saves the output in bench/results/<step>.txt;
 # bench/results.md is then regenerated from every bench/results/*.txt (bench/summarize.php).
@@ -30,7 +31,7 @@ mkdir -p "$results"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-all_steps=(connections fanout20 fanoutmax fanoutmax1 fanout10k fanout10k1 api php churn floor profile)
+all_steps=(connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php churn floor profile)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${all_steps[@]}")
 for s in "${steps[@]}"; do
@@ -234,9 +235,11 @@ for s in "${steps[@]}"; do
         fanout20)    run_step fanout20 fanout --subscribers 1000 --rate 20 --duration "$d_fixed" ;;
         fanoutmax)   run_step fanoutmax fanout --subscribers 1000 --rate max --window 4 --duration "$d_max" ;;
         fanoutmax1)  run_step fanoutmax1 fanout --subscribers 1000 --rate max --window 1 --duration "$d_max" ;;
+        fanoutmax16) run_step fanoutmax16 fanout --subscribers 1000 --rate max --window 16 --duration "$d_max" ;;
         fanout10k)   run_step fanout10k fanout --subscribers "$subs10k" --rate max --window 4 --duration "$d_max" ;;
         fanout10k1)  run_step fanout10k1 fanout --subscribers "$subs10k" --rate max --window 1 --duration "$d_max" ;;
         api)         run_step api api --publishers 4 --duration "$d_api" ;;
+        api64)       run_step api64 api --publishers 64 --duration "$d_api" ;;
         php)         run_step php php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
         churn)       run_step churn churn --rounds "$churn_r" --connections "$churn_n" ;;
         floor)       floor_step ;;

@@ -3,7 +3,7 @@
 // Usage: php bench/summarize.php bench/results > bench/results.md
 
 $dir = rtrim($argv[1] ?? __DIR__ . '/results', '/');
-$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanout10k', 'fanout10k1', 'api', 'php', 'churn'];
+$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'churn'];
 
 /** @return array{head: array<string,string>, json: ?array, text: string}|null */
 function load_step(string $file): ?array
@@ -59,7 +59,7 @@ if ($c = $j('connections')) {
 } else {
     $rows[] = ['19,000 connections held / RSS per connection', '', verdict(null)];
 }
-foreach (['fanoutmax', 'fanoutmax1'] as $s) {
+foreach (['fanoutmax', 'fanoutmax1', 'fanoutmax16'] as $s) {
     if ($f = $j($s)) {
         $rows[] = ["fan-out 1,000 subs, max rate ({$f['window']} in flight): ≥ 500,000 deliveries per server-CPU-s",
             n($f['deliveries_per_server_cpu_s']) . ' (' . n($f['deliveries_per_sec']) . ' deliveries/s, server CPU ' . $f['server_cpu_s'] . ' s; p99 publish→last ' . $f['latency_last']['p99_ms'] . ' ms)',
@@ -81,7 +81,10 @@ foreach (['fanout10k', 'fanout10k1'] as $s) {
             verdict($f['latency_last']['p99_ms'] <= 30)];
     }
 }
-if ($a = $j('api')) {
+foreach (['api', 'api64'] as $s) {
+    if (!($a = $j($s))) {
+        continue;
+    }
     $rows[] = ['signed HTTP publishes ≥ 100,000 per server-CPU-s (keep-alive)',
         n($a['publishes_per_server_cpu_s']) . ' (' . n($a['publishes_per_sec']) . '/s over ' . $a['publishers'] . ' connections)',
         verdict($a['publishes_per_server_cpu_s'] >= 100000)];
