@@ -36,7 +36,10 @@ rpipe, wpipe = os.pipe()
 pid = os.fork()
 if pid == 0:
     # The reader: every message must arrive (bounded by a 60 s deadline).
-    conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(a.connections)]
+    # From 127.0.0.2: an ephemeral port taken on 127.0.0.1 could be a bench server's fixed port,
+    # and its TIME_WAIT would keep that server from binding for a minute.
+    conns = [socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0))
+             for _ in range(a.connections)]
     ep = select.epoll()
     by_fd = {}
     for c in conns:
