@@ -30,7 +30,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use users::Users;
 
@@ -40,39 +40,69 @@ const SHARDS: usize = 16;
 const SUBSCRIPTION_COUNT_BURST: usize = 100;
 const SUBSCRIPTION_COUNT_INTERVAL: Duration = Duration::from_secs(5);
 
-/// One serialised server→client text frame, shared by every recipient (cloning is a refcount).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame(Bytes);
+/// One serialised server→client message, shared by every recipient (cloning is a refcount).
+///
+/// The transport frames it for the wire once, for all recipients, through [`Frame::encoded`]:
+/// a fan-out then hands the kernel one shared buffer per socket and does no per-recipient work.
+#[derive(Clone)]
+pub struct Frame(Arc<FrameInner>);
+
+struct FrameInner {
+    text: Bytes,
+    encoded: OnceLock<Bytes>,
+}
 
 impl Frame {
-    /// The bytes, guaranteed to be UTF-8: a `Frame` is only ever built from a `String`.
-    pub fn into_bytes(self) -> Bytes {
-        self.0
+    fn new(text: Bytes) -> Frame {
+        Frame(Arc::new(FrameInner {
+            text,
+            encoded: OnceLock::new(),
+        }))
     }
 
     pub fn as_str(&self) -> &str {
         // Built from a String, see `From<String>`.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        std::str::from_utf8(&self.0.text).unwrap_or_default()
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.text.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.text.is_empty()
+    }
+
+    /// The transport's wire form of this message: `encode` runs for the first recipient only,
+    /// the others share its bytes.
+    pub fn encoded(&self, encode: impl FnOnce(&[u8]) -> Bytes) -> Bytes {
+        self.0.encoded.get_or_init(|| encode(&self.0.text)).clone()
+    }
+}
+
+impl PartialEq for Frame {
+    fn eq(&self, other: &Frame) -> bool {
+        self.0.text == other.0.text
+    }
+}
+
+impl Eq for Frame {}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Frame").field(&self.as_str()).finish()
     }
 }
 
 impl From<String> for Frame {
     fn from(s: String) -> Self {
-        Frame(Bytes::from(s))
+        Frame::new(Bytes::from(s))
     }
 }
 
 impl From<&'static str> for Frame {
     fn from(s: &'static str) -> Self {
-        Frame(Bytes::from_static(s.as_bytes()))
+        Frame::new(Bytes::from_static(s.as_bytes()))
     }
 }
 

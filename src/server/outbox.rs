@@ -1,8 +1,8 @@
 //! The send side of one WebSocket connection: a queue of whole frames, written in batches.
 //!
-//! The hub appends frames from whatever thread publishes (the header is built on the stack and
-//! kept beside the shared payload: nothing is copied per recipient) and schedules the
-//! connection on its [`Flusher`]. When the socket cannot take everything, the connection's own
+//! The hub appends frames from whatever thread publishes (each message is framed for WebSocket
+//! once, by its first recipient, and every queue holds a reference to the same bytes: nothing is
+//! copied or encoded per recipient) and schedules the connection on its [`Flusher`]. When the socket cannot take everything, the connection's own
 //! task waits for it to become writable and continues. Bytes from tungstenite (handshake,
 //! pongs, close frames) use the same queue, so the stream stays in order. A client whose queue
 //! grows past `max_send_queue` is closed with 4100 instead of growing memory without bound.
@@ -20,26 +20,13 @@ use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 
-/// At most this many chunks go into one `writev` (two slices each).
+/// At most this many frames go into one `writev`.
 const BATCH: usize = 64;
-
-/// One queued frame: its header (server frames are never masked, so at most 10 bytes) and its
-/// payload, or raw bytes tungstenite framed itself.
-struct Chunk {
-    header: [u8; 10],
-    header_len: u8,
-    payload: Bytes,
-}
-
-impl Chunk {
-    fn len(&self) -> usize {
-        usize::from(self.header_len) + self.payload.len()
-    }
-}
 
 #[derive(Default)]
 struct Queue {
-    chunks: VecDeque<Chunk>,
+    /// Whole WebSocket frames, as they go on the wire.
+    chunks: VecDeque<Bytes>,
     bytes: usize,
     /// Bytes of the front chunk already written.
     front_written: usize,
@@ -69,19 +56,17 @@ pub(crate) enum Flushed {
     Broken,
 }
 
-/// A text frame's header: FIN + text opcode + payload length.
-fn text_header(len: usize) -> ([u8; 10], u8) {
-    let mut out = [0u8; 10];
+/// `payload` as one unmasked WebSocket text frame (FIN, text opcode, length, payload).
+fn text_frame(payload: &[u8]) -> Bytes {
     let header = FrameHeader {
         opcode: OpCode::Data(Data::Text),
         ..FrameHeader::default()
     };
-    let mut cursor = io::Cursor::new(&mut out[..]);
-    let n = match header.format(len as u64, &mut cursor) {
-        Ok(()) => cursor.position() as u8,
-        Err(_) => 0,
-    };
-    (out, n)
+    let mut out = Vec::with_capacity(10 + payload.len());
+    // Writing into a Vec cannot fail.
+    let _ = header.format(payload.len() as u64, &mut out);
+    out.extend_from_slice(payload);
+    Bytes::from(out)
 }
 
 enum Attempt {
@@ -109,14 +94,10 @@ impl ConnectionOutbox {
 
     /// Queues already-framed bytes (tungstenite's handshake answer and control frames).
     pub fn send_raw(&self, bytes: Bytes) {
-        self.push(Chunk {
-            header: [0; 10],
-            header_len: 0,
-            payload: bytes,
-        });
+        self.push(bytes);
     }
 
-    fn push(&self, chunk: Chunk) {
+    fn push(&self, chunk: Bytes) {
         let mut q = self.queue.lock();
         if q.broken || q.close.is_some() {
             return;
@@ -125,7 +106,7 @@ impl ConnectionOutbox {
             // Keep only a frame already half written, then say goodbye.
             let keep = usize::from(q.front_written > 0);
             q.chunks.truncate(keep);
-            q.bytes = q.chunks.front().map_or(0, Chunk::len);
+            q.bytes = q.chunks.front().map_or(0, Bytes::len);
             q.close = Some((
                 ErrorCode::OverCapacity.code(),
                 "Client too slow: send queue overflowed".into(),
@@ -208,19 +189,14 @@ impl ConnectionOutbox {
 /// Writes queued chunks with `writev` until the queue is empty or the socket is full.
 fn write_queue(stream: &TcpStream, q: &mut Queue) -> Attempt {
     while !q.chunks.is_empty() {
-        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(2 * BATCH.min(q.chunks.len()));
-        let mut skip = q.front_written;
-        for chunk in q.chunks.iter().take(BATCH) {
-            for part in [&chunk.header[..usize::from(chunk.header_len)], &chunk.payload[..]] {
-                if skip >= part.len() {
-                    skip -= part.len();
-                } else {
-                    slices.push(IoSlice::new(&part[skip..]));
-                    skip = 0;
-                }
-            }
+        let mut slices = [IoSlice::new(&[]); BATCH];
+        let mut n = 0;
+        for (i, chunk) in q.chunks.iter().take(BATCH).enumerate() {
+            let skip = if i == 0 { q.front_written } else { 0 };
+            slices[n] = IoSlice::new(&chunk[skip..]);
+            n += 1;
         }
-        match stream.try_write_vectored(&slices) {
+        match stream.try_write_vectored(&slices[..n]) {
             Ok(written) => consume(q, written),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Attempt::Blocked,
             Err(_) => return Attempt::Failed,
@@ -245,13 +221,7 @@ fn consume(q: &mut Queue, written: usize) {
 
 impl Outbox for ConnectionOutbox {
     fn send(&self, frame: Frame) {
-        let payload = frame.into_bytes();
-        let (header, header_len) = text_header(payload.len());
-        self.push(Chunk {
-            header,
-            header_len,
-            payload,
-        });
+        self.push(frame.encoded(text_frame));
     }
 
     fn close(&self, code: u16, reason: &str) {
@@ -266,13 +236,14 @@ impl Outbox for ConnectionOutbox {
 
 #[cfg(test)]
 mod tests {
-    use super::text_header;
+    use super::text_frame;
 
     #[test]
-    fn text_headers_encode_the_three_length_forms() {
-        let header = |len| {
-            let (h, n) = text_header(len);
-            h[..usize::from(n)].to_vec()
+    fn text_frames_carry_the_three_length_forms_then_the_payload() {
+        let header = |len: usize| {
+            let frame = text_frame(&vec![b'x'; len]);
+            assert_eq!(&frame[frame.len() - len..], &vec![b'x'; len][..]);
+            frame[..frame.len() - len].to_vec()
         };
         assert_eq!(header(5), [0x81, 5]);
         assert_eq!(header(300), [0x81, 126, 1, 44]);
