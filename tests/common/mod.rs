@@ -33,8 +33,15 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(server: &PushServer) -> Client {
+        let tcp = TcpStream::connect(server.websocket_addr())
+            .await
+            .expect("connect");
+        Client::connect_over(server, tcp).await
+    }
+
+    /// Like [`Client::connect`] over a TCP connection the test set up itself.
+    pub async fn connect_over(server: &PushServer, tcp: TcpStream) -> Client {
         let addr = server.websocket_addr();
-        let tcp = TcpStream::connect(addr).await.expect("connect");
         let url = format!("ws://{addr}/app/{KEY}?protocol=7");
         let (ws, _) = tokio_tungstenite::client_async(url, tcp)
             .await
@@ -62,6 +69,18 @@ impl Client {
             match tokio::time::timeout(Duration::from_secs(3), self.ws.next()).await {
                 Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(t.as_str()).ok(),
                 Ok(Some(Ok(Message::Ping(_)))) | Ok(Some(Ok(Message::Pong(_)))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reads past any text frames to the close frame and returns its code (None: no close in 5 s).
+    pub async fn close_code(&mut self) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(_))) => continue,
                 _ => return None,
             }
         }
