@@ -140,6 +140,12 @@ async fn presence_is_cluster_wide_and_a_user_on_two_nodes_counts_once() {
         app_c.presence_members("presence-room").len() == 2
     })
     .await;
+    // Node b learns the room from the others' snapshots; the count alice_b gets is b's view.
+    let app_b = b.hub().app_by_key(KEY).unwrap().clone();
+    eventually("watcher and alice are seen on node b", || {
+        app_b.presence_members("presence-room").len() == 2
+    })
+    .await;
 
     let mut alice_b = Client::connect(&b).await;
     let ok = alice_b
