@@ -331,18 +331,16 @@ impl AppHub {
         let Some(channel) = shard.get(publish.channel.as_str()) else {
             return 0;
         };
-        // Outboxes write to sockets, so take the recipients out and let go of the lock first.
-        let recipients: Vec<Arc<dyn Outbox>> = channel
-            .subscribers
-            .values()
-            .filter(|sub| publish.except.as_ref() != Some(&sub.socket_id))
-            .map(|sub| sub.outbox.clone())
-            .collect();
-        drop(shard);
-        for outbox in &recipients {
-            outbox.send(frame.clone());
+        // Outbox::send only queues (it never blocks or writes), so the read lock is held while it
+        // runs: no list of recipients to build and no reference count to touch per subscriber.
+        let mut delivered = 0;
+        for sub in channel.subscribers.values() {
+            if publish.except.as_ref() != Some(&sub.socket_id) {
+                sub.outbox.send(frame.clone());
+                delivered += 1;
+            }
         }
-        recipients.len()
+        delivered
     }
 
     /// Whether anyone in the cluster is subscribed to `channel`.
