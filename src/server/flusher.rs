@@ -11,12 +11,15 @@
 use super::outbox::ConnectionOutbox;
 use parking_lot::Mutex;
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use tokio::sync::{watch, Notify};
 
+/// Connections waiting for the end of a batch, grouped by their flusher.
+type Deferred = Vec<(Arc<Flusher>, Vec<Arc<ConnectionOutbox>>)>;
+
 thread_local! {
-    /// Connections to schedule when the [`Batch`] open on this thread ends.
-    static DEFERRED: RefCell<Option<Vec<(Arc<Flusher>, Arc<ConnectionOutbox>)>>> = const { RefCell::new(None) };
+    /// What the [`Batch`] open on this thread will hand over when it ends.
+    static DEFERRED: RefCell<Option<Deferred>> = const { RefCell::new(None) };
 }
 
 /// While alive, connections scheduled on this thread are handed to their flushers together when
@@ -40,31 +43,42 @@ impl Batch {
         })
     }
 
-    /// Keeps `outbox` for the open batch; false (and nothing kept) when there is none.
-    pub fn defer(flusher: &Arc<Flusher>, outbox: &Arc<ConnectionOutbox>) -> bool {
-        DEFERRED.with(|d| match d.borrow_mut().as_mut() {
-            Some(list) => {
-                list.push((flusher.clone(), outbox.clone()));
-                true
+    /// Keeps `outbox` for the open batch; gives it back when there is none. The flusher is only
+    /// upgraded for the first connection of its group (a fan-out touches as few reference
+    /// counts per recipient as possible).
+    pub fn defer(
+        flusher: &Weak<Flusher>,
+        outbox: Arc<ConnectionOutbox>,
+    ) -> Result<(), Arc<ConnectionOutbox>> {
+        DEFERRED.with(|d| {
+            let mut d = d.borrow_mut();
+            let Some(groups) = d.as_mut() else {
+                return Err(outbox);
+            };
+            if let Some((_, outboxes)) = groups
+                .iter_mut()
+                .find(|(f, _)| Arc::as_ptr(f) == flusher.as_ptr())
+            {
+                outboxes.push(outbox);
+                return Ok(());
             }
-            None => false,
+            match flusher.upgrade() {
+                Some(f) => {
+                    groups.push((f, vec![outbox]));
+                    Ok(())
+                }
+                None => Err(outbox),
+            }
         })
     }
 }
 
 impl Drop for Batch {
     fn drop(&mut self) {
-        let Some(list) = DEFERRED.with(|d| d.borrow_mut().take()) else {
+        let Some(groups) = DEFERRED.with(|d| d.borrow_mut().take()) else {
             return;
         };
-        let mut per_flusher: Vec<(Arc<Flusher>, Vec<Arc<ConnectionOutbox>>)> = Vec::new();
-        for (flusher, outbox) in list {
-            match per_flusher.iter_mut().find(|(f, _)| Arc::ptr_eq(f, &flusher)) {
-                Some((_, outboxes)) => outboxes.push(outbox),
-                None => per_flusher.push((flusher, vec![outbox])),
-            }
-        }
-        for (flusher, outboxes) in per_flusher {
+        for (flusher, outboxes) in groups {
             flusher.schedule_many(outboxes);
         }
     }

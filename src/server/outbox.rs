@@ -124,14 +124,16 @@ impl ConnectionOutbox {
         if !schedule {
             return;
         }
-        match (self.flusher.upgrade(), self.me.upgrade()) {
-            (Some(flusher), Some(me)) => {
-                if !Batch::defer(&flusher, &me) {
-                    flusher.schedule(me)
-                }
-            }
+        let Some(me) = self.me.upgrade() else {
+            return; // being dropped: nobody is left to write to
+        };
+        let Err(me) = Batch::defer(&self.flusher, me) else {
+            return;
+        };
+        match self.flusher.upgrade() {
+            Some(flusher) => flusher.schedule(me),
             // Shutting down: the connection task writes what is left.
-            _ => self.pending.notify_one(),
+            None => self.pending.notify_one(),
         }
     }
 
