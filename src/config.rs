@@ -217,7 +217,7 @@ impl ServerConfig {
                 ));
             }
             for url in [&app.channel_hook, &app.user_hook] {
-                if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+                if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
                     return Err(format!(
                         "app {}: webhook URL {url:?} must start with http:// or https://",
                         app.key
@@ -225,8 +225,9 @@ impl ServerConfig {
                 }
             }
         }
-        if !self.redis.is_empty()
-            && !(self.redis.starts_with("redis://") || self.redis.starts_with("rediss://"))
+        if !(self.redis.is_empty()
+            || self.redis.starts_with("redis://")
+            || self.redis.starts_with("rediss://"))
         {
             return Err(format!("redis must be a redis:// URL, got {:?}", self.redis));
         }

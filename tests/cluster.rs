@@ -18,7 +18,7 @@ struct Redis {
 
 impl Redis {
     fn start_on(port: u16) -> Redis {
-        let child = Command::new("redis-server")
+        let mut child = Command::new("redis-server")
             .args([
                 "--port",
                 &port.to_string(),
@@ -38,6 +38,8 @@ impl Redis {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("redis-server did not start on port {port}");
     }
 

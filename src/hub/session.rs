@@ -378,7 +378,7 @@ impl AppHub {
                     user_id: user_id.to_owned(),
                 });
                 let removed = internal_frame(
-                    &channel,
+                    channel,
                     "pusher_internal:member_removed",
                     PresenceMember::removed_data(user_id),
                 );

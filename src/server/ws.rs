@@ -94,6 +94,8 @@ async fn connection(
     id: u64,
 ) {
     let mut key = None;
+    // tungstenite's Callback fixes this signature (a rejection is a whole HTTP response).
+    #[allow(clippy::result_large_err)]
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         match app_key_of(req.uri().path()) {
             Some(k) => {
