@@ -17,6 +17,9 @@ use tokio::sync::{watch, Notify};
 /// Connections waiting for the end of a batch, grouped by their flusher.
 type Deferred = Vec<(Arc<Flusher>, Vec<Arc<ConnectionOutbox>>)>;
 
+/// How many times a woken flusher yields before writing (see [`Flusher::run`]).
+const COALESCING_PASSES: usize = 2;
+
 thread_local! {
     /// What the [`Batch`] open on this thread will hand over when it ends.
     static DEFERRED: RefCell<Option<Deferred>> = const { RefCell::new(None) };
@@ -122,8 +125,14 @@ impl Flusher {
                     return;
                 }
             }
-            // Let publishes that are already running add to this round.
-            tokio::task::yield_now().await;
+            // Let publishes that are already running or have just arrived add to this round:
+            // tokio's yield_now defers the task until the worker has run out of ready tasks and
+            // polled the OS for ready sockets (without blocking). Under load more frames then share each write
+            // (fan-out to 1,000 at max rate: one pass 386-411k, two 488-523k deliveries per
+            // server-CPU-second); when idle a pass costs one non-blocking poll.
+            for _ in 0..COALESCING_PASSES {
+                tokio::task::yield_now().await;
+            }
             std::mem::swap(&mut batch, &mut *self.scheduled.lock());
             for outbox in batch.drain(..) {
                 outbox.write_now();
