@@ -8,6 +8,7 @@
 
 use crate::api_client;
 use crate::protocol::signature::sign_api_request;
+use crate::server::unix_now;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -119,10 +120,4 @@ fn plain_http(address: &str) -> Option<(&str, &str)> {
     } else {
         None
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
