@@ -3,25 +3,15 @@
 
 mod common;
 
-use common::{start_server, Client, KEY, SECRET};
+use common::{signed_target, start_server, Client};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use webman_push::api_client::{request, Error};
-use webman_push::protocol::signature::sign_api_request;
 
 const TIMEOUT: Duration = Duration::from_secs(2);
-
-fn signed_target(path: &str, body: &[u8]) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let query = sign_api_request(KEY, SECRET, "POST", path, body, now, &[]);
-    format!("{path}?{query}")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_publish_reaches_subscribers_and_answers_200() {
@@ -30,7 +20,7 @@ async fn a_signed_publish_reaches_subscribers_and_answers_200() {
     sub.subscribe("news").await;
     let authority = server.api_addr().to_string();
     let body = br#"{"name":"flash","channel":"news","data":"{\"n\":1}"}"#;
-    let target = signed_target("/apps/1024/events", body);
+    let target = signed_target("POST", "/apps/1024/events", body);
     let answer = tokio::task::spawn_blocking(move || request(&authority, "POST", &target, body, TIMEOUT))
         .await
         .unwrap()
@@ -47,7 +37,8 @@ async fn a_bad_signature_is_an_answer_not_an_error() {
     let server = start_server(serde_json::json!({}));
     let authority = server.api_addr().to_string();
     let body = br#"{"name":"e","channel":"news","data":"x"}"#.to_vec();
-    let target = signed_target("/apps/1024/events", &body).replace("auth_signature=", "auth_signature=00");
+    let target =
+        signed_target("POST", "/apps/1024/events", &body).replace("auth_signature=", "auth_signature=00");
     let answer = tokio::task::spawn_blocking(move || request(&authority, "POST", &target, &body, TIMEOUT))
         .await
         .unwrap()

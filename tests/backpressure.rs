@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::{start_server, Client, KEY, SECRET};
+use common::{signed_target, start_server, Client};
 use std::time::Duration;
 use tokio::net::TcpSocket;
 use webman_push::api_client::request;
-use webman_push::protocol::signature::sign_api_request;
 use webman_push::server::PushServer;
 
 /// A subscriber whose kernel receive buffer is tiny, so the server's socket fills after a few KB.
@@ -29,16 +28,11 @@ async fn publish_many(server: &PushServer, channel: &str, count: usize, size: us
         for n in 0..count {
             let data = format!("{n}:{}", "x".repeat(size));
             let body = serde_json::json!({"name": "bulk", "channel": channel, "data": data}).to_string();
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs();
-            let path = "/apps/1024/events";
-            let query = sign_api_request(KEY, SECRET, "POST", path, body.as_bytes(), now, &[]);
+            let target = signed_target("POST", "/apps/1024/events", body.as_bytes());
             let answer = request(
                 &authority,
                 "POST",
-                &format!("{path}?{query}"),
+                &target,
                 body.as_bytes(),
                 Duration::from_secs(5),
             )

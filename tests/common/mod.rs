@@ -26,6 +26,16 @@ pub fn start_server(extra: Value) -> PushServer {
     PushServer::start(config).expect("server starts")
 }
 
+/// `path?query` signed for the HTTP API with the test app's key and secret, timestamped now.
+pub fn signed_target(method: &str, path: &str, body: &[u8]) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let query = webman_push::protocol::signature::sign_api_request(KEY, SECRET, method, path, body, now, &[]);
+    format!("{path}?{query}")
+}
+
 pub struct Client {
     ws: WebSocketStream<TcpStream>,
     pub socket_id: String,
