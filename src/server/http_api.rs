@@ -5,6 +5,7 @@
 //! timestamp window, `body_md5` and signature before any handler runs.
 
 use super::flusher::Batch;
+use super::inline_wake::InlineWake;
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};
 use crate::protocol::channel::is_cache_channel;
@@ -14,11 +15,13 @@ use axum::extract::{FromRequest, Path, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 #[derive(Clone)]
@@ -34,16 +37,37 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let app = router(ApiState { hub, limits });
-    // Answers are small and latency matters more than packet count.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let stop = async move {
-        let _ = shutdown.changed().await;
-    };
-    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
-        eprintln!("webman-push: HTTP API stopped: {e}");
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    // Answers are small and latency matters more than packet count.
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(InlineWake::new(connection(stream, app.clone(), shutdown.clone())));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    eprintln!("webman-push: HTTP API accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
     }
+}
+
+/// One keep-alive connection. On shutdown the request in progress is answered, then it closes.
+async fn connection(stream: TcpStream, app: Router, mut shutdown: watch::Receiver<bool>) {
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = shutdown.changed() => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
 }
 
 fn router(state: ApiState) -> Router {

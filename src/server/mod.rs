@@ -9,6 +9,7 @@
 mod cluster;
 mod flusher;
 mod http_api;
+mod inline_wake;
 mod outbox;
 mod socket;
 mod webhook;
