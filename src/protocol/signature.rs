@@ -69,14 +69,34 @@ pub fn body_md5_hex(body: &[u8]) -> String {
 /// `METHOD\nPATH\nk=v&…` over the query parameters except `auth_signature`, keys lower-cased
 /// and sorted, values not re-escaped (Pusher's HTTP API signing).
 pub fn api_string_to_sign(method: &str, path: &str, params: &[(String, String)]) -> String {
-    let mut pairs: Vec<(String, &str)> = params
+    let mut pairs: Vec<(std::borrow::Cow<str>, &str)> = params
         .iter()
         .filter(|(k, _)| k != "auth_signature")
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
+        .map(|(k, v)| {
+            let key = if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                k.to_ascii_lowercase().into()
+            } else {
+                k.as_str().into()
+            };
+            (key, v.as_str())
+        })
         .collect();
-    pairs.sort();
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{}\n{}\n{}", method.to_ascii_uppercase(), path, query.join("&"))
+    pairs.sort_unstable();
+    let len = method.len() + path.len() + pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
+    let mut out = String::with_capacity(len + 2);
+    out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
+    out.push('\n');
+    out.push_str(path);
+    out.push('\n');
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
+    out
 }
 
 /// Builds the signed query string a client sends: the given params plus `auth_key`,
@@ -183,6 +203,17 @@ impl ApiRequest<'_> {
 
 /// Parses a raw query string into URL-decoded pairs.
 pub fn parse_query(raw: &str) -> Vec<(String, String)> {
+    // Signed queries are plain ASCII (hex, digits, keys) as a rule: copy those, decode the rest.
+    if !raw.contains(['%', '+']) {
+        return raw
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) => (k.to_owned(), v.to_owned()),
+                None => (pair.to_owned(), String::new()),
+            })
+            .collect();
+    }
     form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
 }
 
@@ -322,6 +353,34 @@ mod tests {
             body,
         };
         assert_eq!(req.verify("s", 1000, 600), Ok(()));
+    }
+
+    #[test]
+    fn query_parsing_matches_form_urlencoding_with_or_without_escapes() {
+        for raw in [
+            "a=1&&b",
+            "a",
+            "a=b=c",
+            "=x&y=",
+            "&",
+            "",
+            "info=user_count,subscription_count&auth_key=k",
+            "name=a%20b&x=1+2",
+            "k=%E4%BD%A0&bad=%ZZ",
+        ] {
+            let expected: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
+            assert_eq!(parse_query(raw), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn string_to_sign_lower_cases_and_sorts_keys_and_upper_cases_the_method() {
+        let params: Vec<(String, String)> = [("B", "2"), ("a", "1"), ("auth_signature", "x"), ("c", "")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(api_string_to_sign("post", "/p", &params), "POST\n/p\na=1&b=2&c=");
+        assert_eq!(api_string_to_sign("get", "/p", &[]), "GET\n/p\n");
     }
 
     #[test]

@@ -134,11 +134,10 @@ impl FromRequest<ApiState> for Signed {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &ApiState) -> Result<Signed, ApiError> {
-        let method = req.method().as_str().to_owned();
-        let path = req.uri().path().to_owned();
-        let params = parse_query(req.uri().query().unwrap_or(""));
+        let (head, body) = req.into_parts();
+        let params = parse_query(head.uri.query().unwrap_or(""));
         let limit = state.limits.max_request_body;
-        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
+        let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("Request body is larger than {limit} bytes"),
@@ -156,8 +155,8 @@ impl FromRequest<ApiState> for Signed {
             )
         })?;
         let request = ApiRequest {
-            method: &method,
-            path: &path,
+            method: head.method.as_str(),
+            path: head.uri.path(),
             params: &params,
             body: &body,
         };
