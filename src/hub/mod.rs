@@ -317,10 +317,16 @@ impl AppHub {
 
     /// Delivers to this node only: what the cluster adapter calls for events from other nodes.
     pub fn deliver_local(&self, publish: &Publish) -> usize {
+        let cache = !publish.from_client && is_cache_channel(publish.channel.as_str());
+        let shard = self.shard(publish.channel.as_str()).read();
+        let channel = shard.get(publish.channel.as_str());
+        if channel.is_none() && !cache {
+            // Nobody here listens (a user's channel while they are offline): nothing to frame.
+            return 0;
+        }
         // Serialised once; every recipient shares these bytes.
         let frame = publish.frame();
-        let shard = self.shard(publish.channel.as_str()).read();
-        if !publish.from_client && is_cache_channel(publish.channel.as_str()) {
+        if cache {
             let cached = CachedEvent {
                 frame: frame.clone(),
                 data: publish.data.clone(),
@@ -328,7 +334,7 @@ impl AppHub {
             };
             self.cache.lock().insert(publish.channel.clone(), cached);
         }
-        let Some(channel) = shard.get(publish.channel.as_str()) else {
+        let Some(channel) = channel else {
             return 0;
         };
         // Outbox::send only queues (it never blocks or writes), so the read lock is held while it
