@@ -368,7 +368,8 @@ mod tests {
             "name=a%20b&x=1+2",
             "k=%E4%BD%A0&bad=%ZZ",
         ] {
-            let expected: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
+            let expected: Vec<(String, String)> =
+                form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
             assert_eq!(parse_query(raw), expected, "{raw:?}");
         }
     }

@@ -16,13 +16,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Map, Value};
-use std::sync::Arc;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+
+/// How long a connection may take to send a request's head, counted from the end of the previous
+/// answer: a client that opens connections and sends nothing (or half a head) cannot hold them,
+/// and an idle keep-alive connection is closed after this long.
+pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 struct ApiState {
@@ -60,6 +65,7 @@ pub(crate) async fn serve(
 async fn connection(stream: TcpStream, app: Router, mut shutdown: watch::Receiver<bool>) {
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
+        .header_read_timeout(REQUEST_HEAD_TIMEOUT)
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
     tokio::pin!(conn);
     tokio::select! {

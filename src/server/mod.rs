@@ -15,6 +15,7 @@ mod socket;
 mod webhook;
 mod ws;
 
+pub use http_api::REQUEST_HEAD_TIMEOUT;
 pub use webhook::Backlog as WebhookBacklog;
 
 use crate::config::ServerConfig;

@@ -1,0 +1,52 @@
+//! How the HTTP API treats its connections (the requests themselves are tested with real SDKs in
+//! tests/node): a connection that never finishes a request head is closed after
+//! `REQUEST_HEAD_TIMEOUT` instead of being held forever, while everyone else is served.
+
+mod common;
+
+use common::{signed_target, start_server};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use webman_push::api_client::request;
+use webman_push::server::REQUEST_HEAD_TIMEOUT;
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_request_head_is_closed_after_the_timeout() {
+    let server = start_server(serde_json::json!({}));
+    let started = Instant::now();
+    let mut stalled = TcpStream::connect(server.api_addr()).await.unwrap();
+    stalled
+        .write_all(b"POST /apps/1024/events HTTP/1.1\r\nHost: push\r\n")
+        .await
+        .unwrap();
+
+    // Meanwhile a normal request is answered.
+    let authority = server.api_addr().to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        let body = br#"{"name":"e","channel":"c","data":"{}"}"#;
+        let target = signed_target("POST", "/apps/1024/events", body);
+        request(&authority, "POST", &target, body, Duration::from_secs(5))
+    })
+    .await
+    .unwrap()
+    .expect("the API answers");
+    assert_eq!(answer.status, 200);
+
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(
+        REQUEST_HEAD_TIMEOUT + Duration::from_secs(5),
+        stalled.read_to_end(&mut rest),
+    )
+    .await
+    .expect("the stalled connection is closed by the server");
+    let waited = started.elapsed();
+    match read {
+        Ok(_) => {} // end of stream
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+    assert!(
+        waited >= REQUEST_HEAD_TIMEOUT - Duration::from_secs(1),
+        "closed after {waited:?}, before the {REQUEST_HEAD_TIMEOUT:?} timeout"
+    );
+}
