@@ -95,7 +95,7 @@ if ($p = $j('php')) {
         verdict($p['calls_per_sec'] >= 40000)];
 }
 if ($c = $j('churn')) {
-    $rows[] = ["memory flat (±5%) over {$c['rounds']} rounds of " . n($c['connections']) . ' connect/disconnect',
+    $rows[] = ["memory flat (no growth over 5%) over {$c['rounds']} rounds of " . n($c['connections']) . ' connect/disconnect',
         "connected {$c['growth_connected_pct']}%, disconnected {$c['growth_disconnected_pct']}% (round 1 → {$c['rounds']})",
         verdict($c['target_met'])];
 }

@@ -818,9 +818,12 @@ pub async fn churn(b: &Bench) -> Result<Value, String> {
         "  RSS growth round 1 -> {rounds}: connected {g_up:+}%, disconnected {g_down:+}%; unexpected drops {}; server CPU {cpu:.2} s",
         drops.total()
     );
-    let pass = g_up.abs() <= 5.0 && g_down.abs() <= 5.0 && failures == 0;
+    // A leak only ever adds: RSS that falls between rounds is glibc handing freed heap back to the
+    // kernel (it trims when the top of a heap happens to be free), so only growth counts against
+    // flatness; a fall is printed above as it is.
+    let pass = g_up <= 5.0 && g_down <= 5.0 && failures == 0;
     println!(
-        "  target: flat within 5% -> {}",
+        "  target: flat (no growth over 5%) -> {}",
         if pass { "MET" } else { "NOT MET" }
     );
     Ok(json!({
