@@ -50,3 +50,54 @@ async fn a_connection_that_never_finishes_its_request_head_is_closed_after_the_t
         "closed after {waited:?}, before the {REQUEST_HEAD_TIMEOUT:?} timeout"
     );
 }
+
+/// hyper wakes its own task on every request body and yields on purpose after 16 pipelined
+/// requests; both go through `InlineWake`. 100 requests written at once must all be answered, the
+/// last one last, while another connection is served too.
+#[tokio::test]
+async fn a_hundred_pipelined_requests_are_all_answered_the_last_one_last() {
+    let server = start_server(serde_json::json!({}));
+    let mut pipelined = TcpStream::connect(server.api_addr()).await.unwrap();
+    let mut burst = Vec::new();
+    for n in 0..100 {
+        let body = format!(r#"{{"name":"e","channel":"pipelined-{n}","data":"{{}}"}}"#);
+        let target = signed_target("POST", "/apps/1024/events", body.as_bytes());
+        burst.extend_from_slice(
+            format!(
+                "POST {target} HTTP/1.1\r\nHost: push\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+    }
+    // The last one is a GET whose answer names a channel, to tell where the answers end.
+    let target = signed_target("GET", "/apps/1024/channels", b"");
+    burst.extend_from_slice(
+        format!("GET {target} HTTP/1.1\r\nHost: push\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    pipelined.write_all(&burst).await.unwrap();
+
+    let authority = server.api_addr().to_string();
+    let other = tokio::task::spawn_blocking(move || {
+        let body = br#"{"name":"e","channel":"c","data":"{}"}"#;
+        let target = signed_target("POST", "/apps/1024/events", body);
+        request(&authority, "POST", &target, body, Duration::from_secs(5))
+    });
+
+    let mut answers = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), pipelined.read_to_end(&mut answers))
+        .await
+        .expect("all pipelined answers within 10 s")
+        .unwrap();
+    let answers = String::from_utf8_lossy(&answers);
+    assert_eq!(answers.matches("HTTP/1.1 200 OK").count(), 101, "{answers}");
+    assert!(answers.trim_end().ends_with(r#"{"channels":{}}"#), "{answers}");
+    assert_eq!(
+        other
+            .await
+            .unwrap()
+            .expect("the other connection is answered")
+            .status,
+        200
+    );
+}
