@@ -7,7 +7,7 @@ import {spawn} from 'node:child_process';
 import {connect} from 'node:net';
 import {join} from 'node:path';
 import {after, afterEach, before, test} from 'node:test';
-import {EXTENSION, REPO, freePort, launchChromium, until} from './harness.mjs';
+import {EXTENSION, REPO, freePorts, launchChromium, until} from './harness.mjs';
 
 const SCRIPT = join(REPO, 'php', 'bin', 'webman-push-demo');
 
@@ -20,7 +20,8 @@ let contexts = [];
  * the extension already built (WEBMAN_PUSH_EXT). Resolves once it prints the URL to open.
  */
 async function startDemo() {
-    const ports = {web: await freePort(), ws: await freePort(), api: await freePort()};
+    const [web, ws, api] = await freePorts(3);
+    const ports = {web, ws, api};
     const child = spawn(SCRIPT, [], {
         detached: true, // its own process group: a Ctrl-C meant for it reaches only it
         stdio: ['ignore', 'ignore', 'pipe'],

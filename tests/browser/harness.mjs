@@ -25,16 +25,31 @@ function requireExtension() {
     }
 }
 
-export function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = createServer();
-        server.unref();
-        server.on('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const {port} = server.address();
-            server.close(() => resolve(port));
-        });
-    });
+/**
+ * `n` distinct free loopback ports. Every listener stays open until all are chosen: closed one by one,
+ * the kernel may hand the same port out twice, and two servers of one test then collide.
+ */
+export async function freePorts(n) {
+    const servers = [];
+    try {
+        for (let i = 0; i < n; i++) {
+            const server = createServer();
+            server.unref();
+            servers.push(server);
+            await new Promise((resolve, reject) => {
+                server.once('error', reject);
+                server.listen(0, '127.0.0.1', resolve);
+            });
+        }
+        return servers.map((server) => server.address().port);
+    } finally {
+        await Promise.all(servers.map((server) => new Promise((resolve) => server.close(() => resolve()))));
+    }
+}
+
+export async function freePort() {
+    const [port] = await freePorts(1);
+    return port;
 }
 
 export function sleep(ms) {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import {after, afterEach, before, describe, test} from 'node:test';
-import {APP_KEY, freePort, launchChromium, sleep, startAuthServer, startPushServer} from './harness.mjs';
+import {APP_KEY, freePorts, launchChromium, sleep, startAuthServer, startPushServer} from './harness.mjs';
 
 const TEST_TIMEOUT = 60000;
 
@@ -352,8 +352,7 @@ describe('presence channels', () => {
 
 describe('recovery', () => {
     test('after the server restarts the client reconnects and re-authorises private channels with the new socket_id', {timeout: TEST_TIMEOUT}, async () => {
-        const wsPort = await freePort();
-        const apiPort = await freePort();
+        const [wsPort, apiPort] = await freePorts(2);
         let own = await startPushServer({wsPort, apiPort});
         const site = await startAuthServer(own);
         try {

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import {after, afterEach, before, describe, test} from 'node:test';
-import {APP_KEY, freePort, sleep, startAuthServer, startPushServer, until} from '../browser/harness.mjs';
+import {APP_KEY, freePort, freePorts, sleep, startAuthServer, startPushServer, until} from '../browser/harness.mjs';
 import {createStandIn, loadClient} from './standin.mjs';
 
 const TEST_TIMEOUT = 60000;
@@ -203,8 +203,7 @@ for (const [file, globalName] of [['push-uniapp.js', 'uni'], ['push-miniprogram.
         });
 
         test('after the server restarts the client reconnects and re-authorises with the new socket_id', {timeout: TEST_TIMEOUT}, async () => {
-            const wsPort = await freePort();
-            const apiPort = await freePort();
+            const [wsPort, apiPort] = await freePorts(2);
             let own = await startPushServer({wsPort, apiPort});
             const site = await startAuthServer(own);
             try {
