@@ -90,8 +90,24 @@ function portAccepts(port) {
     });
 }
 
+/**
+ * A port found free can be taken by another socket before the demo binds it (CI once saw "cannot
+ * listen for the HTTP API on 127.0.0.1:46013: Address already in use"); then start over on new ports.
+ */
+async function startDemoOnFreePorts(attempts = 3) {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await startDemo();
+        } catch (error) {
+            if (attempt >= attempts || !/Address already in use|already in use/.test(String(error))) {
+                throw error;
+            }
+        }
+    }
+}
+
 before(async () => {
-    demo = await startDemo();
+    demo = await startDemoOnFreePorts();
     browser = await launchChromium();
 });
 
