@@ -39,26 +39,14 @@ pub(crate) async fn serve(
     listener: TcpListener,
     hub: Arc<Hub>,
     limits: Arc<Limits>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let app = router(ApiState { hub, limits });
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    // Answers are small and latency matters more than packet count.
-                    let _ = stream.set_nodelay(true);
-                    tokio::spawn(InlineWake::new(connection(stream, app.clone(), shutdown.clone())));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    eprintln!("webman-push: HTTP API accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            _ = shutdown.changed() => break,
-        }
-    }
+    let stop = shutdown.clone();
+    super::accept_loop(listener, "HTTP API connections", stop, |stream| {
+        tokio::spawn(InlineWake::new(connection(stream, app.clone(), shutdown.clone())));
+    })
+    .await;
 }
 
 /// One keep-alive connection. On shutdown the request in progress is answered, then it closes.

@@ -216,6 +216,32 @@ impl Drop for PushServer {
     }
 }
 
+/// Accepts connections until shutdown, with `TCP_NODELAY` set (answers and events are small and
+/// latency matters more than packet count), and hands each to `serve`.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    what: &str,
+    mut shutdown: watch::Receiver<bool>,
+    mut serve: impl FnMut(tokio::net::TcpStream),
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    serve(stream);
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    eprintln!("webman-push: accepting {what} failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
 /// One timer for the whole server: throttled subscription counts, cache expiry.
 async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
     let mut every = tokio::time::interval(Duration::from_secs(1));

@@ -14,7 +14,6 @@ use crate::protocol::error::CLOSE_MESSAGE_TOO_BIG;
 use crate::protocol::message::{connection_established_frame, error_frame, PING_FRAME};
 use crate::protocol::{ErrorCode, SocketId};
 use futures_util::{SinkExt, StreamExt};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -40,29 +39,27 @@ pub(crate) async fn serve(
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flushers: Arc<Flushers>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     // Socket ids are `<prefix>.<counter>`; a random prefix keeps them unique across restarts and nodes.
     let prefix = random_prefix();
-    let counter = Arc::new(AtomicU64::new(1));
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    let id = counter.fetch_add(1, Ordering::Relaxed);
-                    let flusher = flushers.for_connection(id);
-                    tokio::spawn(connection(stream, hub.clone(), limits.clone(), flusher, shutdown.clone(), prefix, id));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    eprintln!("webman-push: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            _ = shutdown.changed() => break,
-        }
-    }
+    let mut counter = 1u64;
+    let stop = shutdown.clone();
+    super::accept_loop(listener, "WebSocket connections", stop, |stream| {
+        let id = counter;
+        counter += 1;
+        let flusher = flushers.for_connection(id);
+        tokio::spawn(connection(
+            stream,
+            hub.clone(),
+            limits.clone(),
+            flusher,
+            shutdown.clone(),
+            prefix,
+            id,
+        ));
+    })
+    .await;
 }
 
 fn random_prefix() -> u32 {
