@@ -7,6 +7,10 @@
 use serde::Deserialize;
 use std::net::SocketAddr;
 
+/// Longest `api_busy_poll_us` accepted: beyond a millisecond a thread polling one caller would
+/// keep everybody else waiting.
+pub const MAX_API_BUSY_POLL_US: u64 = 1000;
+
 /// The whole server: listeners, runtime and the apps it serves.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -33,6 +37,10 @@ pub struct ServerConfig {
     pub max_request_body: usize,
     /// Bytes queued for one slow client before it is disconnected with 4100.
     pub max_send_queue: usize,
+    /// Microseconds an HTTP API connection whose caller sends its next request that quickly is
+    /// polled for it after an answer, instead of the thread sleeping (0 disables; see
+    /// `server::busy_poll`).
+    pub api_busy_poll_us: u64,
     /// Allowed clock difference for the HTTP API's `auth_timestamp`, in seconds (0 disables).
     pub timestamp_window: u64,
     /// Scale-out: `redis://host:port[/db]` shared by every node; empty runs a single node.
@@ -56,6 +64,7 @@ impl Default for ServerConfig {
             max_message_size: 64 * 1024,
             max_request_body: 1024 * 1024,
             max_send_queue: 1024 * 1024,
+            api_busy_poll_us: 50,
             timestamp_window: crate::protocol::signature::DEFAULT_TIMESTAMP_WINDOW_SECS,
             redis: String::new(),
             redis_prefix: "webman-push".into(),
@@ -239,6 +248,12 @@ impl ServerConfig {
         if self.threads == 0 {
             return Err("threads must be at least 1".into());
         }
+        if self.api_busy_poll_us > MAX_API_BUSY_POLL_US {
+            return Err(format!(
+                "api_busy_poll_us must be at most {MAX_API_BUSY_POLL_US} (a thread spends it waiting), got {}",
+                self.api_busy_poll_us
+            ));
+        }
         self.websocket_addr()?;
         self.api_addr()?;
         Ok(())
@@ -321,5 +336,14 @@ mod tests {
             ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","apps":[{"key":"k","secret":"t"}]}"#)
                 .unwrap_err();
         assert!(err.contains("twice"), "{err}");
+    }
+
+    #[test]
+    fn an_api_busy_poll_over_a_millisecond_is_refused() {
+        let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_busy_poll_us":5000}"#)
+            .unwrap_err();
+        assert!(err.contains("api_busy_poll_us must be at most 1000"), "{err}");
+        let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_busy_poll_us":0}"#).unwrap();
+        assert_eq!(c.api_busy_poll_us, 0);
     }
 }

@@ -11,6 +11,7 @@
 use super::outbox::ConnectionOutbox;
 use parking_lot::Mutex;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use tokio::sync::{watch, Notify};
 
@@ -19,6 +20,14 @@ type Deferred = Vec<(Arc<Flusher>, Vec<Arc<ConnectionOutbox>>)>;
 
 /// How many times a woken flusher yields before writing (see [`Flusher::run`]).
 const COALESCING_PASSES: usize = 2;
+
+/// How many flushers (of every server in the process) have connections waiting to be written.
+static WAITING_FLUSHERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether every flusher's list is empty: nothing the runtime's threads owe the wire.
+pub(crate) fn all_flushed() -> bool {
+    WAITING_FLUSHERS.load(Ordering::Relaxed) == 0
+}
 
 thread_local! {
     /// What the [`Batch`] open on this thread will hand over when it ends.
@@ -104,10 +113,22 @@ impl Flusher {
         let mut list = self.scheduled.lock();
         let was_empty = list.is_empty();
         list.extend(outboxes);
+        if was_empty && !list.is_empty() {
+            WAITING_FLUSHERS.fetch_add(1, Ordering::Relaxed);
+        }
         drop(list);
         if was_empty {
             self.wake.notify_one();
         }
+    }
+
+    /// Moves the list into `batch` (which must be empty), leaving it empty.
+    fn take_scheduled(&self, batch: &mut Vec<Arc<ConnectionOutbox>>) {
+        let mut list = self.scheduled.lock();
+        if !list.is_empty() {
+            WAITING_FLUSHERS.fetch_sub(1, Ordering::Relaxed);
+        }
+        std::mem::swap(batch, &mut *list);
     }
 
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
@@ -117,7 +138,7 @@ impl Flusher {
                 _ = self.wake.notified() => {}
                 _ = shutdown.changed() => {
                     // Connections write their last frames themselves; hold none of them.
-                    self.scheduled.lock().clear();
+                    self.take_scheduled(&mut batch);
                     return;
                 }
             }
@@ -129,7 +150,7 @@ impl Flusher {
             for _ in 0..COALESCING_PASSES {
                 tokio::task::yield_now().await;
             }
-            std::mem::swap(&mut batch, &mut *self.scheduled.lock());
+            self.take_scheduled(&mut batch);
             for outbox in batch.drain(..) {
                 outbox.write_now();
             }

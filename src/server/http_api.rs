@@ -4,6 +4,7 @@
 //! trusted, so webman's fixed `/apps/1024` works), reads the body under a size limit, and checks
 //! timestamp window, `body_md5` and signature before any handler runs.
 
+use super::busy_poll::BusyPoll;
 use super::flusher::Batch;
 use super::inline_wake::InlineWake;
 use super::{unix_now, Limits};
@@ -21,7 +22,7 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// How long a connection may take to send a request's head, counted from the end of the previous
@@ -41,16 +42,18 @@ pub(crate) async fn serve(
     limits: Arc<Limits>,
     shutdown: watch::Receiver<bool>,
 ) {
+    let busy_poll = limits.api_busy_poll;
     let app = router(ApiState { hub, limits });
     let stop = shutdown.clone();
     super::accept_loop(listener, "HTTP API connections", stop, |stream| {
+        let stream = BusyPoll::new(stream, busy_poll);
         tokio::spawn(InlineWake::new(connection(stream, app.clone(), shutdown.clone())));
     })
     .await;
 }
 
 /// One keep-alive connection. On shutdown the request in progress is answered, then it closes.
-async fn connection(stream: TcpStream, app: Router, mut shutdown: watch::Receiver<bool>) {
+async fn connection(stream: BusyPoll, app: Router, mut shutdown: watch::Receiver<bool>) {
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(REQUEST_HEAD_TIMEOUT)

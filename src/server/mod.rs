@@ -6,6 +6,7 @@
 //! must be created after any `fork()`: a forked child inherits none of its threads, so a server
 //! found in a process other than the one that started it is forgotten, never dropped.
 
+mod busy_poll;
 mod cluster;
 mod flusher;
 mod http_api;
@@ -62,6 +63,7 @@ pub(crate) struct Limits {
     pub max_message_size: usize,
     pub max_request_body: usize,
     pub max_send_queue: usize,
+    pub api_busy_poll: Duration,
     pub timestamp_window: u64,
 }
 
@@ -121,6 +123,7 @@ impl PushServer {
             max_message_size: config.max_message_size,
             max_request_body: config.max_request_body,
             max_send_queue: config.max_send_queue,
+            api_busy_poll: Duration::from_micros(config.api_busy_poll_us),
             timestamp_window: config.timestamp_window,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);

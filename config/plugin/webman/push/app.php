@@ -31,6 +31,7 @@ return [
     // 'max_request_body' => 1048576,  // largest HTTP API request body, bytes (bigger: 413)
     // 'max_send_queue'   => 1048576,  // bytes queued for one slow client before it is disconnected (close 4100)
     // 'timestamp_window' => 600,      // allowed clock skew of HTTP API auth_timestamp, seconds (0 = not checked)
+    // 'api_busy_poll_us' => 50,       // µs an HTTP API connection whose caller is quick is polled for its next request (0 = off, at most 1000)
 
     // Scale-out: several servers sharing one Redis behave as one (empty = a single server, no Redis needed)
     // 'redis'                => '',             // e.g. 'redis://127.0.0.1:6379'
