@@ -67,8 +67,10 @@ impl BusyPoll {
         }
     }
 
-    fn may_poll(&self) -> bool {
-        self.quick
+    fn may_poll(&self, buf: &ReadBuf<'_>) -> bool {
+        // An empty buffer would read 0 bytes, which the caller would take for the end of stream.
+        buf.remaining() > 0
+            && self.quick
             && self.hits_in_row < MAX_HITS_IN_ROW
             && now() >= SHARED_UNTIL.load(Ordering::Relaxed)
             && flusher::all_flushed()
@@ -78,10 +80,12 @@ impl BusyPoll {
     /// `since` has passed or a flusher got work (`None`).
     fn poll_socket(&self, buf: &mut ReadBuf<'_>, since: Instant) -> Option<io::Result<()>> {
         let fd = self.stream.as_raw_fd();
-        let unfilled = buf.initialize_unfilled();
         loop {
-            // SAFETY: `unfilled` is initialised memory of this length, borrowed mutably.
+            // SAFETY: `recv` writes at most `unfilled.len()` bytes into the unfilled (possibly
+            // uninitialised) part of the buffer and returns how many; exactly those are then
+            // marked initialised and filled, as tokio's own `TcpStream::poll_read` does.
             let n = unsafe {
+                let unfilled = buf.unfilled_mut();
                 libc::recv(
                     fd,
                     unfilled.as_mut_ptr().cast(),
@@ -90,7 +94,10 @@ impl BusyPoll {
                 )
             };
             if n >= 0 {
-                buf.advance(n as usize);
+                let n = n as usize;
+                // SAFETY: the kernel initialised these `n` bytes.
+                unsafe { buf.assume_init(n) };
+                buf.advance(n);
                 return Some(Ok(()));
             }
             let err = io::Error::last_os_error();
@@ -126,7 +133,7 @@ impl AsyncRead for BusyPoll {
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         if let Some(answered_at) = this.answered_at {
-            if this.may_poll() {
+            if this.may_poll(buf) {
                 if let Some(read) = this.poll_socket(buf, answered_at) {
                     this.answered_at = None;
                     this.hits_in_row += 1;
