@@ -15,12 +15,12 @@
 //! - after [`MAX_HITS_IN_ROW`] requests caught this way, one goes through epoll, so the thread
 //!   sees the other sockets' events.
 
-use super::flusher;
+use super::flusher::Flushers;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -32,20 +32,52 @@ const SHARED_FOR: Duration = Duration::from_millis(1);
 /// Requests caught by polling before one goes through epoll.
 const MAX_HITS_IN_ROW: u32 = 8;
 
-/// The connection that read the last request, and until when ([`now`]) the server is shared.
-static LAST_READER: AtomicU64 = AtomicU64::new(0);
-static SHARED_UNTIL: AtomicU64 = AtomicU64::new(0);
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// What one server's HTTP API connections know of each other, and of the flushers.
+pub(crate) struct Callers {
+    window: Duration,
+    flushers: Arc<Flushers>,
+    started: Instant,
+    next_id: AtomicU64,
+    /// The connection that read the last request.
+    last_reader: AtomicU64,
+    /// Until when (nanoseconds since `started`) callers count as taking turns.
+    shared_until: AtomicU64,
+}
 
-/// Nanoseconds since the first call, for the shared atomics above.
-fn now() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+impl Callers {
+    /// `window` zero turns polling off: connections then behave exactly as a `TcpStream`.
+    pub fn new(window: Duration, flushers: Arc<Flushers>) -> Arc<Callers> {
+        Arc::new(Callers {
+            window,
+            flushers,
+            started: Instant::now(),
+            next_id: AtomicU64::new(1),
+            last_reader: AtomicU64::new(0),
+            shared_until: AtomicU64::new(0),
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_nanos() as u64
+    }
+
+    fn shared(&self) -> bool {
+        self.now() < self.shared_until.load(Ordering::Relaxed)
+    }
+
+    /// Connection `id` read a request; if another one read the last, callers are taking turns.
+    fn request_read_by(&self, id: u64) {
+        if self.last_reader.swap(id, Ordering::Relaxed) != id {
+            let until = self.now() + SHARED_FOR.as_nanos() as u64;
+            self.shared_until.store(until, Ordering::Relaxed);
+        }
+    }
 }
 
 pub(crate) struct BusyPoll {
     id: u64,
     stream: TcpStream,
+    callers: Arc<Callers>,
     window: Duration,
     /// When the last answer was written, until the next request settles whether it was quick.
     answered_at: Option<Instant>,
@@ -55,11 +87,12 @@ pub(crate) struct BusyPoll {
 }
 
 impl BusyPoll {
-    /// `window` zero turns polling off: the stream then behaves exactly as a `TcpStream`.
-    pub fn new(stream: TcpStream, window: Duration) -> BusyPoll {
+    pub fn new(stream: TcpStream, callers: Arc<Callers>) -> BusyPoll {
+        let window = callers.window;
         BusyPoll {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id: callers.next_id.fetch_add(1, Ordering::Relaxed),
             stream,
+            callers,
             window,
             answered_at: None,
             quick: !window.is_zero(),
@@ -72,8 +105,8 @@ impl BusyPoll {
         buf.remaining() > 0
             && self.quick
             && self.hits_in_row < MAX_HITS_IN_ROW
-            && now() >= SHARED_UNTIL.load(Ordering::Relaxed)
-            && flusher::all_flushed()
+            && !self.callers.shared()
+            && self.callers.flushers.all_flushed()
     }
 
     /// Reads until data, end of stream or an error arrives (`Some`), or until `window` after
@@ -106,7 +139,7 @@ impl BusyPoll {
                 io::ErrorKind::Interrupted => continue,
                 _ => return Some(Err(err)),
             }
-            if since.elapsed() >= self.window || !flusher::all_flushed() {
+            if since.elapsed() >= self.window || !self.callers.flushers.all_flushed() {
                 return None;
             }
             std::hint::spin_loop();
@@ -119,9 +152,7 @@ impl BusyPoll {
             self.quick = answered_at.elapsed() < self.window;
         }
         self.hits_in_row = 0;
-        if LAST_READER.swap(self.id, Ordering::Relaxed) != self.id {
-            SHARED_UNTIL.store(now() + SHARED_FOR.as_nanos() as u64, Ordering::Relaxed);
-        }
+        self.callers.request_read_by(self.id);
     }
 }
 
@@ -168,5 +199,31 @@ impl AsyncWrite for BusyPoll {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_connection_reading_alone_has_the_server_to_itself() {
+        let callers = Callers::new(Duration::from_micros(50), Arc::new(Flushers::new(1)));
+        callers.request_read_by(1);
+        std::thread::sleep(SHARED_FOR * 2);
+        callers.request_read_by(1);
+        callers.request_read_by(1);
+        assert!(!callers.shared());
+    }
+
+    #[test]
+    fn a_request_on_another_connection_shares_the_server_for_a_while() {
+        let callers = Callers::new(Duration::from_micros(50), Arc::new(Flushers::new(1)));
+        callers.request_read_by(1);
+        std::thread::sleep(SHARED_FOR * 2);
+        callers.request_read_by(2);
+        assert!(callers.shared());
+        std::thread::sleep(SHARED_FOR * 2);
+        assert!(!callers.shared());
     }
 }

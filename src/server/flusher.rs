@@ -21,14 +21,6 @@ type Deferred = Vec<(Arc<Flusher>, Vec<Arc<ConnectionOutbox>>)>;
 /// How many times a woken flusher yields before writing (see [`Flusher::run`]).
 const COALESCING_PASSES: usize = 4;
 
-/// How many flushers (of every server in the process) have connections waiting to be written.
-static WAITING_FLUSHERS: AtomicUsize = AtomicUsize::new(0);
-
-/// Whether every flusher's list is empty: nothing the runtime's threads owe the wire.
-pub(crate) fn all_flushed() -> bool {
-    WAITING_FLUSHERS.load(Ordering::Relaxed) == 0
-}
-
 thread_local! {
     /// What the [`Batch`] open on this thread will hand over when it ends.
     static DEFERRED: RefCell<Option<Deferred>> = const { RefCell::new(None) };
@@ -96,10 +88,11 @@ impl Drop for Batch {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct Flusher {
     scheduled: Mutex<Vec<Arc<ConnectionOutbox>>>,
     wake: Notify,
+    /// How many of this server's flushers have connections waiting (see [`Flushers::all_flushed`]).
+    waiting: Arc<AtomicUsize>,
 }
 
 impl Flusher {
@@ -114,7 +107,7 @@ impl Flusher {
         let was_empty = list.is_empty();
         list.extend(outboxes);
         if was_empty && !list.is_empty() {
-            WAITING_FLUSHERS.fetch_add(1, Ordering::Relaxed);
+            self.waiting.fetch_add(1, Ordering::Relaxed);
         }
         drop(list);
         if was_empty {
@@ -126,7 +119,7 @@ impl Flusher {
     fn take_scheduled(&self, batch: &mut Vec<Arc<ConnectionOutbox>>) {
         let mut list = self.scheduled.lock();
         if !list.is_empty() {
-            WAITING_FLUSHERS.fetch_sub(1, Ordering::Relaxed);
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
         }
         std::mem::swap(batch, &mut *list);
     }
@@ -161,19 +154,37 @@ impl Flusher {
 }
 
 /// One flusher per runtime thread; a connection always uses the same one.
-pub(crate) struct Flushers(Vec<Arc<Flusher>>);
+pub(crate) struct Flushers {
+    flushers: Vec<Arc<Flusher>>,
+    waiting: Arc<AtomicUsize>,
+}
 
 impl Flushers {
     pub fn new(n: usize) -> Flushers {
-        Flushers((0..n.max(1)).map(|_| Arc::new(Flusher::default())).collect())
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let flushers = (0..n.max(1))
+            .map(|_| {
+                Arc::new(Flusher {
+                    scheduled: Mutex::new(Vec::new()),
+                    wake: Notify::new(),
+                    waiting: waiting.clone(),
+                })
+            })
+            .collect();
+        Flushers { flushers, waiting }
     }
 
     pub fn for_connection(&self, id: u64) -> Arc<Flusher> {
-        self.0[(id as usize) % self.0.len()].clone()
+        self.flushers[(id as usize) % self.flushers.len()].clone()
+    }
+
+    /// Whether every flusher's list is empty: nothing the runtime's threads owe the wire.
+    pub fn all_flushed(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) == 0
     }
 
     pub fn spawn(&self, shutdown: &watch::Receiver<bool>) {
-        for f in &self.0 {
+        for f in &self.flushers {
             tokio::spawn(f.clone().run(shutdown.clone()));
         }
     }

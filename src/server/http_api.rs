@@ -4,8 +4,8 @@
 //! trusted, so webman's fixed `/apps/1024` works), reads the body under a size limit, and checks
 //! timestamp window, `body_md5` and signature before any handler runs.
 
-use super::busy_poll::BusyPoll;
-use super::flusher::Batch;
+use super::busy_poll::{BusyPoll, Callers};
+use super::flusher::{Batch, Flushers};
 use super::inline_wake::InlineWake;
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};
@@ -40,13 +40,14 @@ pub(crate) async fn serve(
     listener: TcpListener,
     hub: Arc<Hub>,
     limits: Arc<Limits>,
+    flushers: Arc<Flushers>,
     shutdown: watch::Receiver<bool>,
 ) {
-    let busy_poll = limits.api_busy_poll;
+    let callers = Callers::new(limits.api_busy_poll, flushers);
     let app = router(ApiState { hub, limits });
     let stop = shutdown.clone();
     super::accept_loop(listener, "HTTP API connections", stop, |stream| {
-        let stream = BusyPoll::new(stream, busy_poll);
+        let stream = BusyPoll::new(stream, callers.clone());
         tokio::spawn(InlineWake::new(connection(stream, app.clone(), shutdown.clone())));
     })
     .await;

@@ -138,13 +138,14 @@ impl PushServer {
                 ws_listener,
                 hub.clone(),
                 limits.clone(),
-                flushers,
+                flushers.clone(),
                 shutdown_rx.clone(),
             ));
             runtime.spawn(http_api::serve(
                 api_listener,
                 hub.clone(),
                 limits,
+                flushers,
                 shutdown_rx.clone(),
             ));
             runtime.spawn(maintenance(hub.clone(), shutdown_rx.clone()));
