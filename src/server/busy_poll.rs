@@ -206,11 +206,17 @@ impl AsyncWrite for BusyPoll {
 mod tests {
     use super::*;
 
-    #[test]
-    fn one_connection_reading_alone_has_the_server_to_itself() {
+    /// Callers whose connection 1 read a request, longer ago than `SHARED_FOR`.
+    fn callers_after_connection_1() -> Arc<Callers> {
         let callers = Callers::new(Duration::from_micros(50), Arc::new(Flushers::new(1)));
         callers.request_read_by(1);
         std::thread::sleep(SHARED_FOR * 2);
+        callers
+    }
+
+    #[test]
+    fn one_connection_reading_alone_has_the_server_to_itself() {
+        let callers = callers_after_connection_1();
         callers.request_read_by(1);
         callers.request_read_by(1);
         assert!(!callers.shared());
@@ -218,9 +224,7 @@ mod tests {
 
     #[test]
     fn a_request_on_another_connection_shares_the_server_for_a_while() {
-        let callers = Callers::new(Duration::from_micros(50), Arc::new(Flushers::new(1)));
-        callers.request_read_by(1);
-        std::thread::sleep(SHARED_FOR * 2);
+        let callers = callers_after_connection_1();
         callers.request_read_by(2);
         assert!(callers.shared());
         std::thread::sleep(SHARED_FOR * 2);
