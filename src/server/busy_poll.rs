@@ -78,7 +78,6 @@ pub(crate) struct BusyPoll {
     id: u64,
     stream: TcpStream,
     callers: Arc<Callers>,
-    window: Duration,
     /// When the last answer was written, until the next request settles whether it was quick.
     answered_at: Option<Instant>,
     /// Whether the last request came within `window` of the answer before it.
@@ -88,14 +87,12 @@ pub(crate) struct BusyPoll {
 
 impl BusyPoll {
     pub fn new(stream: TcpStream, callers: Arc<Callers>) -> BusyPoll {
-        let window = callers.window;
         BusyPoll {
             id: callers.next_id.fetch_add(1, Ordering::Relaxed),
             stream,
+            quick: !callers.window.is_zero(),
             callers,
-            window,
             answered_at: None,
-            quick: !window.is_zero(),
             hits_in_row: 0,
         }
     }
@@ -139,7 +136,7 @@ impl BusyPoll {
                 io::ErrorKind::Interrupted => continue,
                 _ => return Some(Err(err)),
             }
-            if since.elapsed() >= self.window || !self.callers.flushers.all_flushed() {
+            if since.elapsed() >= self.callers.window || !self.callers.flushers.all_flushed() {
                 return None;
             }
             std::hint::spin_loop();
@@ -149,7 +146,7 @@ impl BusyPoll {
     /// A request arrived through epoll: was it quick, and was it another connection's turn?
     fn note_request(&mut self) {
         if let Some(answered_at) = self.answered_at.take() {
-            self.quick = answered_at.elapsed() < self.window;
+            self.quick = answered_at.elapsed() < self.callers.window;
         }
         self.hits_in_row = 0;
         self.callers.request_read_by(self.id);
@@ -170,7 +167,7 @@ impl AsyncRead for BusyPoll {
                     this.hits_in_row += 1;
                     return Poll::Ready(read);
                 }
-                if answered_at.elapsed() >= this.window {
+                if answered_at.elapsed() >= this.callers.window {
                     this.quick = false;
                 }
             }
@@ -187,7 +184,7 @@ impl AsyncRead for BusyPoll {
 impl AsyncWrite for BusyPoll {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.stream).poll_write(cx, buf);
-        if !self.window.is_zero() && matches!(written, Poll::Ready(Ok(_))) {
+        if !self.callers.window.is_zero() && matches!(written, Poll::Ready(Ok(_))) {
             self.answered_at = Some(Instant::now());
         }
         written
