@@ -106,11 +106,12 @@ impl Flusher {
         let mut list = self.scheduled.lock();
         let was_empty = list.is_empty();
         list.extend(outboxes);
-        if was_empty && !list.is_empty() {
+        let became_busy = was_empty && !list.is_empty();
+        if became_busy {
             self.waiting.fetch_add(1, Ordering::Relaxed);
         }
         drop(list);
-        if was_empty {
+        if became_busy {
             self.wake.notify_one();
         }
     }
