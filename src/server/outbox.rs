@@ -4,9 +4,9 @@
 //! once, by its first recipient, and every queue holds a reference to the same bytes: nothing is
 //! copied or encoded per recipient) and schedules the connection on its [`Flusher`]. When the
 //! socket cannot take everything, the connection's own task waits for it to become writable and
-//! continues. Bytes from tungstenite (handshake,
-//! pongs, close frames) use the same queue, so the stream stays in order. A client whose queue
-//! grows past `max_send_queue` is closed with 4100 instead of growing memory without bound.
+//! continues. Bytes from tungstenite (handshake, pongs, close frames) use the same queue, so the
+//! stream stays in order. A client whose queue grows past `max_send_queue` is closed with 4100
+//! instead of growing memory without bound.
 
 use super::flusher::{Batch, Flusher};
 use crate::hub::{Frame, Outbox};
