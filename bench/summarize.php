@@ -130,10 +130,11 @@ foreach ($steps as $s) {
 }
 if (is_file("$dir/floor.txt")) {
     $floor = load_step("$dir/floor.txt");
-    echo "## The kernel's floor: one loopback send\n\n";
+    echo "## A simple sender's cost: one loopback send\n\n";
     echo "`" . ($floor['head']['command'] ?? '') . "` (" . ($floor['head']['date'] ?? '') . ", load " . load_of($floor['head'], 'uptime') . "):\n";
     echo "what one 70-byte TCP send over loopback costs the sender (kernel receive path included, as on loopback it\n";
-    echo "runs in the sender's context) and the reader, with no server involved. One write per delivery cannot beat it.\n\n";
+    echo "runs in the sender's context) and the reader, with no server involved. A reference point, not a strict floor:\n";
+    echo "the sender is CPython and the reader one process (bench/notes.md, fifth round).\n\n";
     echo "```\n" . trim($floor['text']) . "\n```\n\n";
 }
 if (is_file("$dir/profile.txt")) {
