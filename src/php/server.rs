@@ -62,8 +62,12 @@ impl Server {
 
     /// Starts and blocks until SIGINT or SIGTERM, then stops.
     pub fn run(&mut self) -> PhpResult<()> {
+        // Blocked before the threads start: a SIGTERM that arrived between start() and wait()
+        // would take the default action and end the process without closing its clients.
+        let signals = StopSignals::block();
         self.start()?;
-        self.wait();
+        signals.wait();
+        self.stop();
         Ok(())
     }
 

@@ -14,6 +14,9 @@ $server = new Webman\Push\Server(test_config());
 $pid = pcntl_fork();
 if ($pid === 0) {
     fclose($fromChild);
+    // Workerman has its signal handlers in place before onWorkerStart; without that, a SIGTERM
+    // sent before wait() blocks it would kill the child by the default action.
+    pcntl_sigprocmask(SIG_BLOCK, [SIGTERM]);
     try {
         $server->onWorkerStart(null);
         fwrite($toParent, $server->websocketPort() . ' ' . $server->apiPort() . "\n");
