@@ -13,7 +13,11 @@
 //!
 //! Connections are pooled per process and per `host:port`. A connection inherited through `fork()`
 //! is never used by the child (both processes would read each other's answers); it is dropped there,
-//! which closes only the child's descriptor.
+//! which closes only the child's descriptor. A connection goes back to the pool only after an answer
+//! that ended exactly where the bytes received ended, and is taken from it only while nothing
+//! unasked-for is waiting on it: a connection out of step with its requests would hand every later
+//! caller the answer to an earlier request. Requests whose line or `Host` would carry a control
+//! byte or space are refused before anything is sent, so no caller string can split a request.
 
 use parking_lot::Mutex;
 use std::io::{self, Read, Write};
@@ -49,6 +53,8 @@ pub enum Error {
     TimedOut,
     /// The server's answer is not HTTP/1.x this client understands.
     Malformed(&'static str),
+    /// The request would not be one well-formed request line and `Host` (nothing was sent).
+    InvalidRequest(&'static str),
 }
 
 impl std::fmt::Display for Error {
@@ -58,6 +64,7 @@ impl std::fmt::Display for Error {
             Error::Io(e) => write!(f, "connection failed: {e}"),
             Error::TimedOut => write!(f, "timed out"),
             Error::Malformed(why) => write!(f, "malformed response: {why}"),
+            Error::InvalidRequest(why) => write!(f, "invalid request: {why}"),
         }
     }
 }
@@ -75,6 +82,7 @@ pub fn request(
     body: &[u8],
     timeout: Duration,
 ) -> Result<Response, Error> {
+    check_request(authority, method, target)?;
     let deadline = Instant::now() + timeout;
     let message = encode_request(authority, method, target, body);
     if let Some(conn) = take_pooled(authority) {
@@ -91,6 +99,26 @@ pub fn request(
     conn.exchange(&message, deadline)
         .map(|done| done.finish(authority))
         .map_err(|f| f.error)
+}
+
+/// Refuses what would not reach the server as exactly one request: a CR or LF in the target or
+/// `Host` would end the line early and start an injected header or request.
+fn check_request(authority: &str, method: &str, target: &str) -> Result<(), Error> {
+    let visible = |b: u8| b > b' ' && b < 0x7f;
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(Error::InvalidRequest("the method must be an uppercase word"));
+    }
+    if authority.is_empty() || !authority.bytes().all(|b| visible(b) && b != b'/') {
+        return Err(Error::InvalidRequest(
+            "the authority must be host:port without spaces or control bytes",
+        ));
+    }
+    if !target.starts_with('/') || !target.bytes().all(visible) {
+        return Err(Error::InvalidRequest(
+            "the target must be a percent-encoded path and query",
+        ));
+    }
+    Ok(())
 }
 
 fn encode_request(authority: &str, method: &str, target: &str, body: &[u8]) -> Vec<u8> {
@@ -116,7 +144,9 @@ fn take_pooled(authority: &str) -> Option<Conn> {
     // Connections inherited through fork() belong to the parent.
     pool.retain(|c| c.pid == pid);
     let i = pool.iter().rposition(|c| c.authority == authority)?;
-    Some(pool.swap_remove(i))
+    let conn = pool.swap_remove(i);
+    drop(pool);
+    conn.idle_and_open().then_some(conn)
 }
 
 struct Conn {
@@ -207,6 +237,12 @@ impl Conn {
         })
     }
 
+    /// Whether nothing arrived since the last answer: stray bytes would be read as the next answer,
+    /// and an end of stream means the server closed it. One non-blocking peek.
+    fn idle_and_open(&self) -> bool {
+        matches!(self.stream.peek(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
     fn send_all(&mut self, mut bytes: &[u8], deadline: Instant) -> Result<(), Error> {
         while !bytes.is_empty() {
             match self.stream.write(bytes) {
@@ -246,7 +282,9 @@ impl Reader<'_> {
                 Framing::Chunked => (self.chunked()?, !close),
                 Framing::UntilClose => (self.until_close()?, false),
             };
-            return Ok((Response { status, body }, keep_alive));
+            // Bytes past the answer belong to no request of ours: the connection is out of step.
+            let in_step = self.conn.buf.is_empty();
+            return Ok((Response { status, body }, keep_alive && in_step));
         }
     }
 

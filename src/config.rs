@@ -43,6 +43,15 @@ pub struct ServerConfig {
     pub api_busy_poll_us: u64,
     /// Allowed clock difference for the HTTP API's `auth_timestamp`, in seconds (0 disables).
     pub timestamp_window: u64,
+    /// Seconds an HTTP API connection may take to send a request head (counted from the previous
+    /// answer, so also how long an idle keep-alive connection is kept).
+    pub api_head_timeout: f64,
+    /// Seconds a request body that did not arrive with its head may take to complete (408 after).
+    pub api_body_timeout: f64,
+    /// Bytes of unfinished request bodies one client address may have the server hold (429 beyond).
+    pub api_pending_body_per_ip: usize,
+    /// Bytes of unfinished request bodies the server holds over all clients (503 beyond).
+    pub api_pending_body_total: usize,
     /// Scale-out: `redis://host:port[/db]` shared by every node; empty runs a single node.
     pub redis: String,
     /// Prefix of the Redis keys and pub/sub channel, so several clusters can share one Redis.
@@ -66,6 +75,10 @@ impl Default for ServerConfig {
             max_send_queue: 1024 * 1024,
             api_busy_poll_us: 50,
             timestamp_window: crate::protocol::signature::DEFAULT_TIMESTAMP_WINDOW_SECS,
+            api_head_timeout: 30.0,
+            api_body_timeout: 10.0,
+            api_pending_body_per_ip: 8 << 20,
+            api_pending_body_total: 64 << 20,
             redis: String::new(),
             redis_prefix: "webman-push".into(),
             cluster_node_timeout: 5,
@@ -254,6 +267,22 @@ impl ServerConfig {
                 self.api_busy_poll_us
             ));
         }
+        for (key, seconds) in [
+            ("api_head_timeout", self.api_head_timeout),
+            ("api_body_timeout", self.api_body_timeout),
+        ] {
+            if !(seconds > 0.0 && seconds <= 3600.0) {
+                return Err(format!(
+                    "{key} must be more than 0 and at most 3600 seconds, got {seconds}"
+                ));
+            }
+        }
+        if self.api_pending_body_per_ip == 0 || self.api_pending_body_per_ip > self.api_pending_body_total {
+            return Err(format!(
+                "api_pending_body_per_ip must be at least 1 and at most api_pending_body_total ({}), got {}",
+                self.api_pending_body_total, self.api_pending_body_per_ip
+            ));
+        }
         self.websocket_addr()?;
         self.api_addr()?;
         Ok(())
@@ -336,6 +365,27 @@ mod tests {
             ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","apps":[{"key":"k","secret":"t"}]}"#)
                 .unwrap_err();
         assert!(err.contains("twice"), "{err}");
+    }
+
+    #[test]
+    fn api_timeouts_and_pending_body_caps_are_validated_by_key() {
+        let refused = |extra: &str| {
+            ServerConfig::from_json(&format!(r#"{{"app_key":"k","app_secret":"s",{extra}}}"#)).unwrap_err()
+        };
+        assert!(refused(r#""api_head_timeout":0"#).contains("api_head_timeout must be more than 0"));
+        assert!(refused(r#""api_body_timeout":-1"#).contains("api_body_timeout must be more than 0"));
+        assert!(refused(r#""api_pending_body_per_ip":0"#).contains("api_pending_body_per_ip must be"));
+        assert!(
+            refused(r#""api_pending_body_per_ip":10,"api_pending_body_total":9"#)
+                .contains("at most api_pending_body_total (9)")
+        );
+        let c =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_body_timeout":0.5}"#).unwrap();
+        assert_eq!((c.api_head_timeout, c.api_body_timeout), (30.0, 0.5));
+        assert_eq!(
+            (c.api_pending_body_per_ip, c.api_pending_body_total),
+            (8 << 20, 64 << 20)
+        );
     }
 
     #[test]

@@ -233,3 +233,101 @@ fn a_refused_connection_is_a_connect_error() {
     let result = request(&format!("127.0.0.1:{port}"), "GET", "/", b"", TIMEOUT);
     assert!(matches!(result, Err(Error::Connect(_))), "{result:?}");
 }
+
+/// A server that records every byte it receives and answers each request (head and
+/// Content-Length body) with the request line it read.
+fn recording() -> (String, Arc<std::sync::Mutex<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let authority = listener.local_addr().unwrap().to_string();
+    let wire = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = wire.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut pending = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stream.read(&mut chunk) {
+                recorded.lock().unwrap().extend_from_slice(&chunk[..n]);
+                pending.extend_from_slice(&chunk[..n]);
+                while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if pending.len() < end + 4 + length {
+                        break;
+                    }
+                    pending.drain(..end + 4 + length);
+                    let line = head.lines().next().unwrap_or("").to_owned();
+                    if stream.write_all(&ok(&line)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    (authority, wire)
+}
+
+#[test]
+fn crlf_in_the_target_is_refused_before_anything_is_sent_and_the_next_call_is_answered_in_step() {
+    let (authority, wire) = recording();
+    let injected = "/apps/1/channels/x\r\nX-Injected: 1\r\n\r\nGET /apps/1/smuggled HTTP/1.1\r\nHost: y";
+    let refused = request(&authority, "GET", injected, b"", TIMEOUT);
+    assert!(matches!(refused, Err(Error::InvalidRequest(_))), "{refused:?}");
+    for n in 0..2 {
+        let target = format!("/apps/1/channels/c{n}");
+        let answer = request(&authority, "GET", &target, b"", TIMEOUT).expect("an answer");
+        assert_eq!(answer.body, format!("GET {target} HTTP/1.1").as_bytes());
+    }
+    let wire = String::from_utf8_lossy(&wire.lock().unwrap()).into_owned();
+    assert!(!wire.contains("Injected") && !wire.contains("smuggled"), "{wire}");
+    assert_eq!(wire.matches(" HTTP/1.1\r\n").count(), 2, "{wire}");
+}
+
+#[test]
+fn a_control_byte_in_the_authority_is_refused() {
+    let result = request("127.0.0.1:1\r\nX-Injected: 1", "GET", "/", b"", TIMEOUT);
+    assert!(matches!(result, Err(Error::InvalidRequest(_))), "{result:?}");
+}
+
+/// A server that sends an answer nobody asked for after its real one: the caller after it must
+/// get its own answer, not the stray one.
+#[test]
+fn a_connection_with_stray_bytes_after_an_answer_is_not_reused() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let authority = listener.local_addr().unwrap().to_string();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                while read_request(&mut reader).is_some() {
+                    let _ = writer.write_all(&ok(&format!("connection {n}")));
+                    if n == 0 {
+                        std::thread::sleep(Duration::from_millis(20));
+                        let _ = writer.write_all(&ok("stray"));
+                    }
+                }
+            });
+        }
+    });
+    let post = || {
+        request(&authority, "POST", "/apps/1/events", b"{}", TIMEOUT)
+            .unwrap()
+            .body
+    };
+    assert_eq!(post(), b"connection 0");
+    std::thread::sleep(Duration::from_millis(100)); // the stray answer arrives
+    assert_eq!(post(), b"connection 1");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}

@@ -8,6 +8,7 @@
 use super::client::{Endpoint, Reply};
 use super::{call_php, json_encode, php_array, push_error, string_zval, JSON_UNESCAPED};
 use crate::protocol::channel::SERVER_TO_USER_PREFIX;
+use crate::protocol::request_path::{encode_path, encode_segment};
 use crate::protocol::signature::{
     auth_token, channel_string_to_sign, user_string_to_sign, verify_hmac_sha256_hex,
 };
@@ -76,7 +77,10 @@ impl Api {
         let address = coerce(api_address, "api_address")?
             .trim_end_matches('/')
             .to_owned();
-        if !(address.starts_with("http://") || address.starts_with("https://")) {
+        // The address becomes the Host header and the start of every request line.
+        if !(address.starts_with("http://") || address.starts_with("https://"))
+            || address.bytes().any(|b| b <= b' ' || b == 0x7f)
+        {
             return Err(push_error(format!(
                 "Invalid api_address {address:?}: expected http://host:port"
             )));
@@ -112,7 +116,7 @@ impl Api {
         Ok(Api {
             endpoint: Endpoint {
                 address,
-                base_path: format!("/apps/{app_id}"),
+                base_path: format!("/apps/{}", encode_segment(app_id)),
                 key,
                 secret,
                 timeout: Duration::from_secs_f64(timeout),
@@ -210,20 +214,20 @@ impl Api {
     /// Closes every connection signed in as `$user_id`; true when the server accepted it.
     pub fn terminate_user_connections(&self, user_id: &Zval) -> PhpResult<bool> {
         let user = coerce(user_id, "user_id")?;
-        let path = format!("/users/{}/terminate_connections", urlencode(&user));
+        let path = format!("/users/{}/terminate_connections", encode_segment(&user));
         Ok(self.endpoint.request("POST", &path, &[], b"{}").status == 200)
     }
 
     /// Signed GET of any API path: `['body' => …, 'status' => …, 'result' => decoded (on 200)]`.
     pub fn get(&self, path: &Zval, params: Option<&Zval>) -> PhpResult<Zval> {
-        let path = coerce(path, "path")?;
+        let path = request_path(path)?;
         let reply = self.endpoint.request("GET", &path, &string_pairs(params)?, b"");
         reply_array(reply)
     }
 
     /// Signed POST of `$body` (an array, JSON-encoded) to any API path, answered like `get()`.
     pub fn post(&self, path: &Zval, body: &Zval, params: Option<&Zval>) -> PhpResult<Zval> {
-        let path = coerce(path, "path")?;
+        let path = request_path(path)?;
         let body = json_encode(body, JSON_UNESCAPED)?;
         let reply = self
             .endpoint
@@ -237,7 +241,7 @@ impl Api {
         valid_channel(&channel)?;
         let reply = self.endpoint.request(
             "GET",
-            &format!("/channels/{channel}"),
+            &format!("/channels/{}", encode_segment(&channel)),
             &string_pairs(params)?,
             b"",
         );
@@ -256,10 +260,12 @@ impl Api {
     pub fn get_presence_users(&self, channel: &Zval) -> PhpResult<Zval> {
         let channel = coerce(channel, "channel")?;
         valid_channel(&channel)?;
-        decoded_or_false(
-            self.endpoint
-                .request("GET", &format!("/channels/{channel}/users"), &[], b""),
-        )
+        decoded_or_false(self.endpoint.request(
+            "GET",
+            &format!("/channels/{}/users", encode_segment(&channel)),
+            &[],
+            b"",
+        ))
     }
 
     /// The auth endpoint's answer for a private channel (or any channel with `$custom_data`).
@@ -472,8 +478,10 @@ fn decoded_or_false(reply: Reply) -> PhpResult<Zval> {
     call_php("json_decode", vec![&string_zval(&reply.body)?])
 }
 
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+/// `get()`/`post()`'s `$path`, percent-encoded for the request line.
+fn request_path(path: &Zval) -> PhpResult<String> {
+    let path = coerce(path, "path")?;
+    encode_path(&path).map_err(|e| push_error(format!("Invalid path {path:?}: {e}")))
 }
 
 /// PHP's own base64, so the Api needs no extra crate for it.

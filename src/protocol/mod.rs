@@ -6,6 +6,7 @@
 pub mod channel;
 pub mod error;
 pub mod message;
+pub mod request_path;
 pub mod signature;
 pub mod socket_id;
 

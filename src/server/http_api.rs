@@ -2,8 +2,10 @@
 //!
 //! Every request is signed: [`Signed`] finds the app by `auth_key` (the path's app id is not
 //! trusted, so webman's fixed `/apps/1024` works), reads the body under a size limit, and checks
-//! timestamp window, `body_md5` and signature before any handler runs.
+//! timestamp window, `body_md5` and signature before any handler runs. A request head must arrive
+//! within `api_head_timeout`; a body that has to be waited for is bounded by `api_body`.
 
+use super::api_body::{BodyTimedOut, BoundedBody, PendingBodies, TooManyPending};
 use super::busy_poll::{BusyPoll, Callers};
 use super::flusher::{Batch, Flushers};
 use super::inline_wake::InlineWake;
@@ -12,23 +14,20 @@ use crate::hub::{AppHub, Hub, Publish};
 use crate::protocol::channel::is_cache_channel;
 use crate::protocol::signature::{parse_query, ApiRequest};
 use crate::protocol::{ChannelKind, ChannelName, SocketId};
+use axum::body::HttpBody;
 use axum::extract::{FromRequest, Path, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use serde_json::{json, Map, Value};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-
-/// How long a connection may take to send a request's head, counted from the end of the previous
-/// answer: a client that opens connections and sends nothing (or half a head) cannot hold them,
-/// and an idle keep-alive connection is closed after this long.
-pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 struct ApiState {
@@ -44,24 +43,66 @@ pub(crate) async fn serve(
     shutdown: watch::Receiver<bool>,
 ) {
     let callers = Callers::new(limits.api_busy_poll, flushers);
-    let app = router(ApiState { hub, limits });
+    let pending = Arc::new(PendingBodies::new(
+        limits.api_pending_body_per_ip,
+        limits.api_pending_body_total,
+    ));
+    let app = router(ApiState {
+        hub,
+        limits: limits.clone(),
+    });
     let stop = shutdown.clone();
     super::accept_loop(listener, "HTTP API connections", stop, |stream| {
+        let ip = stream
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
         let stream = BusyPoll::new(stream, callers.clone());
-        tokio::spawn(InlineWake::new(connection(stream, app.clone(), shutdown.clone())));
+        let bodies = Bodies {
+            ip,
+            pending: pending.clone(),
+            limits: limits.clone(),
+        };
+        tokio::spawn(InlineWake::new(connection(
+            stream,
+            app.clone(),
+            bodies,
+            shutdown.clone(),
+        )));
     })
     .await;
 }
 
+/// Where one connection's request bodies are accounted.
+struct Bodies {
+    ip: IpAddr,
+    pending: Arc<PendingBodies>,
+    limits: Arc<Limits>,
+}
+
 /// One keep-alive connection. On shutdown the request in progress is answered, then it closes.
-async fn connection(stream: BusyPoll, app: Router, mut shutdown: watch::Receiver<bool>) {
+async fn connection(stream: BusyPoll, app: Router, bodies: Bodies, mut shutdown: watch::Receiver<bool>) {
+    let (head_timeout, body_timeout) = (bodies.limits.api_head_timeout, bodies.limits.api_body_timeout);
+    let app = TowerToHyperService::new(app);
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let req = req.map(|body| {
+            axum::body::Body::new(BoundedBody::new(
+                body,
+                bodies.ip,
+                bodies.pending.clone(),
+                body_timeout,
+            ))
+        });
+        app.call(req)
+    });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(REQUEST_HEAD_TIMEOUT)
+        // Counted from the end of the previous answer: a client that opens connections and sends
+        // nothing (or half a head) cannot hold them, and an idle keep-alive connection is closed.
+        .header_read_timeout(head_timeout)
         // Answers are a few hundred bytes: copying the body behind the head and sending both with
         // one send(2) costs less than writev(2) with two buffers (A/B in bench/notes.md).
         .writev(false)
-        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => return,
@@ -138,12 +179,19 @@ impl FromRequest<ApiState> for Signed {
         let (head, body) = req.into_parts();
         let params = parse_query(head.uri.query().unwrap_or(""));
         let limit = state.limits.max_request_body;
-        let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        let too_large = || {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("Request body is larger than {limit} bytes"),
             )
-        })?;
+        };
+        // A declared Content-Length over the limit is refused before any of the body is read.
+        if body.size_hint().lower() > limit as u64 {
+            return Err(too_large());
+        }
+        let body = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|e| body_error(&e, too_large))?;
         let key = params
             .iter()
             .find(|(k, _)| k == "auth_key")
@@ -169,6 +217,29 @@ impl FromRequest<ApiState> for Signed {
         }
         Ok(Signed { app, params, body })
     }
+}
+
+/// Why a body could not be read, as an answer: too large (413), parked too long (408), too many
+/// parked bodies (429 from one address, 503 overall), or not valid HTTP framing (400).
+fn body_error(error: &axum::Error, too_large: impl FnOnce() -> ApiError) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return too_large();
+        }
+        if let Some(timed_out) = e.downcast_ref::<BodyTimedOut>() {
+            return ApiError::new(StatusCode::REQUEST_TIMEOUT, timed_out.to_string());
+        }
+        if let Some(busy) = e.downcast_ref::<TooManyPending>() {
+            let status = match busy {
+                TooManyPending::FromAddress => StatusCode::TOO_MANY_REQUESTS,
+                TooManyPending::Overall => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            return ApiError::new(status, busy.to_string());
+        }
+        cause = e.source();
+    }
+    ApiError::bad_request(format!("Request body is malformed: {error}"))
 }
 
 fn json_body(signed: &Signed) -> Result<Map<String, Value>, ApiError> {

@@ -6,6 +6,7 @@
 //! must be created after any `fork()`: a forked child inherits none of its threads, so a server
 //! found in a process other than the one that started it is forgotten, never dropped.
 
+mod api_body;
 mod busy_poll;
 mod cluster;
 mod flusher;
@@ -16,7 +17,6 @@ mod socket;
 mod webhook;
 mod ws;
 
-pub use http_api::REQUEST_HEAD_TIMEOUT;
 pub use webhook::Backlog as WebhookBacklog;
 
 use crate::config::ServerConfig;
@@ -65,6 +65,10 @@ pub(crate) struct Limits {
     pub max_send_queue: usize,
     pub api_busy_poll: Duration,
     pub timestamp_window: u64,
+    pub api_head_timeout: Duration,
+    pub api_body_timeout: Duration,
+    pub api_pending_body_per_ip: usize,
+    pub api_pending_body_total: usize,
 }
 
 /// A running server. Dropping it stops it.
@@ -125,6 +129,10 @@ impl PushServer {
             max_send_queue: config.max_send_queue,
             api_busy_poll: Duration::from_micros(config.api_busy_poll_us),
             timestamp_window: config.timestamp_window,
+            api_head_timeout: Duration::from_secs_f64(config.api_head_timeout),
+            api_body_timeout: Duration::from_secs_f64(config.api_body_timeout),
+            api_pending_body_per_ip: config.api_pending_body_per_ip,
+            api_pending_body_total: config.api_pending_body_total,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let webhooks = {

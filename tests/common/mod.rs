@@ -36,6 +36,15 @@ pub fn signed_target(method: &str, path: &str, body: &[u8]) -> String {
     format!("{path}?{query}")
 }
 
+/// The signed head of a publish carrying `body`, for tests that write requests by hand.
+pub fn publish_head(body: &[u8]) -> String {
+    let target = signed_target("POST", "/apps/1024/events", body);
+    format!(
+        "POST {target} HTTP/1.1\r\nHost: push\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+}
+
 pub struct Client {
     ws: WebSocketStream<TcpStream>,
     pub socket_id: String,

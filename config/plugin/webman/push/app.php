@@ -32,6 +32,10 @@ return [
     // 'max_send_queue'   => 1048576,  // bytes queued for one slow client before it is disconnected (close 4100)
     // 'timestamp_window' => 600,      // allowed clock skew of HTTP API auth_timestamp, seconds (0 = not checked)
     // 'api_busy_poll_us' => 50,       // µs an HTTP API connection whose caller is quick is polled for its next request (0 = off, at most 1000)
+    // 'api_head_timeout' => 30,       // seconds an HTTP API connection may take to send a request head (also the idle keep-alive time)
+    // 'api_body_timeout' => 10,       // seconds a request body that did not come with its head may take (then 408)
+    // 'api_pending_body_per_ip' => 8388608,  // bytes of unfinished HTTP API bodies one client address may have held (beyond: 429)
+    // 'api_pending_body_total'  => 67108864, // bytes of unfinished HTTP API bodies held over all clients (beyond: 503)
 
     // Scale-out: several servers sharing one Redis behave as one (empty = a single server, no Redis needed)
     // 'redis'                => '',             // e.g. 'redis://127.0.0.1:6379'
