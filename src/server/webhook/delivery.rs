@@ -26,14 +26,18 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(60);
 
-/// A keep-alive client for http and https receivers.
+/// A keep-alive client for http and https receivers. Header names go out title-cased
+/// (`X-Pusher-Signature`) as Pusher sends them: PHP's `getallheaders()` keeps the wire casing and
+/// the official SDK looks the names up case-sensitively.
 pub(super) fn client() -> Client {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
         .https_or_http()
         .enable_http1()
         .build();
-    HyperClient::builder(TokioExecutor::new()).build(https)
+    HyperClient::builder(TokioExecutor::new())
+        .http1_title_case_headers(true)
+        .build(https)
 }
 
 /// Requests waiting and requests given up on, for monitoring and tests.
