@@ -117,6 +117,8 @@ pub struct AppConfig {
     pub webhook_client_events: bool,
     /// Seconds to keep retrying a failed webhook request.
     pub webhook_retry_for: u64,
+    /// Seconds between attempts while a receiver fails; its first success sends the backlog at once.
+    pub webhook_retry_interval: f64,
     /// Webhook requests queued per destination before the oldest are dropped.
     pub webhook_queue: usize,
 }
@@ -170,6 +172,7 @@ impl Default for AppConfig {
             webhook_delay: 3.0,
             webhook_client_events: false,
             webhook_retry_for: 300,
+            webhook_retry_interval: 1.0,
             webhook_queue: 1000,
         }
     }
@@ -222,6 +225,12 @@ impl ServerConfig {
             if !(0.0..=3600.0).contains(&app.webhook_delay) {
                 return Err(format!(
                     "app {}: webhook_delay must be between 0 and 3600 seconds",
+                    app.key
+                ));
+            }
+            if !(0.01..=60.0).contains(&app.webhook_retry_interval) {
+                return Err(format!(
+                    "app {}: webhook_retry_interval must be between 0.01 and 60 seconds",
                     app.key
                 ));
             }
@@ -345,5 +354,16 @@ mod tests {
         assert!(err.contains("api_busy_poll_us must be at most 1000"), "{err}");
         let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_busy_poll_us":0}"#).unwrap();
         assert_eq!(c.api_busy_poll_us, 0);
+    }
+
+    #[test]
+    fn a_webhook_retry_interval_outside_its_range_is_refused_naming_the_key() {
+        for bad in ["0", "61"] {
+            let err = ServerConfig::from_json(&format!(
+                r#"{{"app_key":"k","app_secret":"s","webhook_retry_interval":{bad}}}"#
+            ))
+            .unwrap_err();
+            assert!(err.contains("webhook_retry_interval"), "{err}");
+        }
     }
 }

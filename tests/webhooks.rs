@@ -264,3 +264,36 @@ async fn header_names_are_title_cased_on_the_wire() {
         .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
         .await;
 }
+
+#[tokio::test]
+async fn a_receiver_that_comes_back_gets_the_backlog_and_new_events_at_once() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = start_server(json!({
+        "channel_hook": format!("http://127.0.0.1:{port}/hook"), "webhook_retry_interval": 0.2
+    }));
+    let mut client = Client::connect(&server).await;
+    client.subscribe("during-outage").await;
+    // Long enough for a doubling back-off (1, 2, 4 s) to be waiting far beyond the retry interval.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let mut rx = receiver_on(TcpListener::bind(("127.0.0.1", port)).await.unwrap(), 200);
+    client.subscribe("after-recovery").await;
+    let mut channels = Vec::new();
+    while channels.len() < 2 {
+        let got = next(&mut rx, Duration::from_millis(1500))
+            .await
+            .expect("backlog and new event within a retry interval of the recovery");
+        for event in got.json()["events"].as_array().unwrap() {
+            channels.push(event["channel"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(channels, ["during-outage", "after-recovery"], "in order");
+    assert!(
+        next(&mut rx, Duration::from_millis(500)).await.is_none(),
+        "nothing is sent twice"
+    );
+}
