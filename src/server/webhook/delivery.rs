@@ -8,6 +8,7 @@
 //! receiver is down for good the oldest requests are dropped and counted, so memory stays
 //! bounded and the WebSocket side never waits for it.
 
+use super::budget::Budget;
 use crate::config::AppConfig;
 use crate::protocol::signature::hmac_sha256_hex;
 use bytes::Bytes;
@@ -19,7 +20,9 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
+use std::mem::size_of;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
@@ -42,12 +45,20 @@ pub(super) fn client() -> Client {
         .build(https)
 }
 
-/// Requests waiting and requests given up on, for monitoring and tests.
+/// Requests waiting, delivered and given up on, and the bytes of webhook state held, for
+/// monitoring and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Backlog {
+    /// Requests waiting for their receiver.
     pub queued: usize,
+    /// Requests given up on (queue full, or receiver down past `webhook_retry_for`).
     pub dropped: u64,
     pub delivered: u64,
+    /// Bytes of webhook state held (pending transitions and queued requests), at most
+    /// `webhook_max_pending_bytes` per app.
+    pub pending_bytes: usize,
+    /// Events dropped because they did not fit under `webhook_max_pending_bytes`.
+    pub dropped_events: u64,
 }
 
 impl Backlog {
@@ -55,6 +66,8 @@ impl Backlog {
         self.queued += other.queued;
         self.dropped += other.dropped;
         self.delivered += other.delivered;
+        self.pending_bytes += other.pending_bytes;
+        self.dropped_events += other.dropped_events;
     }
 }
 
@@ -65,6 +78,13 @@ struct Queued {
     body: Bytes,
     signature: String,
     queued_at: Instant,
+}
+
+impl Queued {
+    /// The bytes it holds in the app's budget.
+    fn cost(&self) -> usize {
+        size_of::<Queued>() + self.body.len() + self.signature.len()
+    }
 }
 
 #[derive(Default)]
@@ -85,10 +105,11 @@ pub(super) struct Destination {
     dropped: AtomicU64,
     delivered: AtomicU64,
     client: Client,
+    budget: Arc<Budget>,
 }
 
 impl Destination {
-    pub fn new(url: &str, app: &AppConfig, client: Client) -> Destination {
+    pub fn new(url: &str, app: &AppConfig, client: Client, budget: Arc<Budget>) -> Destination {
         Destination {
             url: url.to_owned(),
             key: app.key.clone(),
@@ -101,23 +122,33 @@ impl Destination {
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             client,
+            budget,
         }
     }
 
-    pub fn enqueue(&self, body: String) {
+    /// Queues a request carrying `events` events, which hold `held` bytes of the app's budget; the
+    /// request holds its own size instead, and is dropped with its events if that does not fit.
+    pub fn enqueue(&self, body: String, held: usize, events: u64) {
+        let request = Queued {
+            id: 0,
+            signature: hmac_sha256_hex(&self.secret, &body),
+            body: Bytes::from(body),
+            queued_at: Instant::now(),
+        };
+        if !self.budget.exchange(held, request.cost()) {
+            self.budget.count_dropped(events);
+            return;
+        }
         let mut q = self.queue.lock();
         if q.requests.len() >= self.capacity {
-            q.requests.pop_front();
+            if let Some(oldest) = q.requests.pop_front() {
+                self.budget.release(oldest.cost());
+            }
             self.count_dropped("queue is full; oldest request(s) dropped");
         }
         let id = q.next_id;
         q.next_id += 1;
-        q.requests.push_back(Queued {
-            id,
-            signature: hmac_sha256_hex(&self.secret, &body),
-            body: Bytes::from(body),
-            queued_at: Instant::now(),
-        });
+        q.requests.push_back(Queued { id, ..request });
         drop(q);
         self.ready.notify_one();
     }
@@ -127,6 +158,7 @@ impl Destination {
             queued: self.queue.lock().requests.len(),
             dropped: self.dropped.load(Ordering::Relaxed),
             delivered: self.delivered.load(Ordering::Relaxed),
+            ..Backlog::default()
         }
     }
 
@@ -145,11 +177,13 @@ impl Destination {
     fn remove(&self, id: u64) {
         let mut q = self.queue.lock();
         if q.requests.front().is_some_and(|r| r.id == id) {
-            q.requests.pop_front();
+            if let Some(done) = q.requests.pop_front() {
+                self.budget.release(done.cost());
+            }
         }
     }
 
-    pub async fn run(self: std::sync::Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         // Since when the receiver has been failing, if it is.
         let mut failing_since: Option<Instant> = None;
         loop {

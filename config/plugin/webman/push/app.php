@@ -62,6 +62,7 @@ return [
     // 'webhook_retry_for'     => 300,       // seconds to keep retrying a failed webhook request
     // 'webhook_retry_interval' => 1.0,     // seconds between attempts while a receiver fails; once it answers, the backlog goes at once
     // 'webhook_queue'         => 1000,      // webhook requests queued per destination before the oldest are dropped
+    // 'webhook_max_pending_bytes' => 8388608, // bytes of webhook state per app (pending transitions + queued requests); events over it are dropped and counted
 
     // More apps served by the same server: each entry takes id, key, secret, enabled and the per-app keys above.
     // 'apps' => [
