@@ -29,6 +29,7 @@ type Envelope = (usize, ChannelEvent);
 /// app's budget is dropped here, so a client churning channels cannot grow the queue.
 struct WebhookObserver {
     app: usize,
+    /// Unbounded as a channel (sending must not wait); what it holds is paid for from `budget`.
     tx: mpsc::UnboundedSender<Envelope>,
     budget: Arc<Budget>,
     /// Channel and member events are the cluster's: only the leader node reports them.
