@@ -41,4 +41,4 @@ $server->stop();
 ?>
 --EXPECT--
 {"event":"pusher_internal:subscription_succeeded","data":"{}","channel":"room-1"}
-valid {"time_ms":T,"events":[{"channel":"room-1","name":"channel_occupied"}]}
+valid {"time_ms":T,"events":[{"name":"channel_occupied","channel":"room-1"}]}
