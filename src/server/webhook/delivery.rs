@@ -128,7 +128,9 @@ impl Destination {
 
     /// Queues a request carrying `events` events, which hold `held` bytes of the app's budget; the
     /// request holds its own size instead, and is dropped with its events if that does not fit.
-    pub fn enqueue(&self, body: String, held: usize, events: u64) {
+    pub fn enqueue(&self, mut body: String, held: usize, events: u64) {
+        // JSON serialisation leaves spare capacity; what is kept is what is paid for.
+        body.shrink_to_fit();
         let request = Queued {
             id: 0,
             signature: hmac_sha256_hex(&self.secret, &body),
