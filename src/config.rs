@@ -11,6 +11,9 @@ use std::net::SocketAddr;
 /// keep everybody else waiting.
 pub const MAX_API_BUSY_POLL_US: u64 = 1000;
 
+/// Smallest `webhook_max_pending_bytes` accepted: below it a handful of events would fill it.
+pub const MIN_WEBHOOK_MAX_PENDING_BYTES: usize = 16 * 1024;
+
 /// The whole server: listeners, runtime and the apps it serves.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -130,8 +133,13 @@ pub struct AppConfig {
     pub webhook_client_events: bool,
     /// Seconds to keep retrying a failed webhook request.
     pub webhook_retry_for: u64,
+    /// Seconds between attempts while a receiver fails; its first success sends the backlog at once.
+    pub webhook_retry_interval: f64,
     /// Webhook requests queued per destination before the oldest are dropped.
     pub webhook_queue: usize,
+    /// Bytes of webhook state (transitions waiting for the webhook task or the grace period, and
+    /// queued requests) the app may hold; events that do not fit are dropped and counted.
+    pub webhook_max_pending_bytes: usize,
 }
 
 /// Which names webhook events carry.
@@ -183,7 +191,9 @@ impl Default for AppConfig {
             webhook_delay: 3.0,
             webhook_client_events: false,
             webhook_retry_for: 300,
+            webhook_retry_interval: 1.0,
             webhook_queue: 1000,
+            webhook_max_pending_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -236,6 +246,18 @@ impl ServerConfig {
                 return Err(format!(
                     "app {}: webhook_delay must be between 0 and 3600 seconds",
                     app.key
+                ));
+            }
+            if !(0.01..=60.0).contains(&app.webhook_retry_interval) {
+                return Err(format!(
+                    "app {}: webhook_retry_interval must be between 0.01 and 60 seconds",
+                    app.key
+                ));
+            }
+            if app.webhook_max_pending_bytes < MIN_WEBHOOK_MAX_PENDING_BYTES {
+                return Err(format!(
+                    "app {}: webhook_max_pending_bytes must be at least {MIN_WEBHOOK_MAX_PENDING_BYTES}, got {}",
+                    app.key, app.webhook_max_pending_bytes
                 ));
             }
             for url in [&app.channel_hook, &app.user_hook] {
@@ -395,5 +417,27 @@ mod tests {
         assert!(err.contains("api_busy_poll_us must be at most 1000"), "{err}");
         let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_busy_poll_us":0}"#).unwrap();
         assert_eq!(c.api_busy_poll_us, 0);
+    }
+
+    #[test]
+    fn a_webhook_retry_interval_outside_its_range_is_refused_naming_the_key() {
+        for bad in ["0", "61"] {
+            let err = ServerConfig::from_json(&format!(
+                r#"{{"app_key":"k","app_secret":"s","webhook_retry_interval":{bad}}}"#
+            ))
+            .unwrap_err();
+            assert!(err.contains("webhook_retry_interval"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_max_pending_bytes_under_16_kib_is_refused_naming_the_key() {
+        let err =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","webhook_max_pending_bytes":1000}"#)
+                .unwrap_err();
+        assert!(
+            err.contains("webhook_max_pending_bytes must be at least 16384"),
+            "{err}"
+        );
     }
 }

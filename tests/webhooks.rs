@@ -230,3 +230,70 @@ async fn subscription_counts_are_reported_when_the_app_counts_subscriptions() {
         .collect();
     assert_eq!(counts, vec![1, 2]);
 }
+
+#[tokio::test]
+async fn header_names_are_title_cased_on_the_wire() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let server = start_server(json!({ "channel_hook": url }));
+    let mut client = Client::connect(&server).await;
+    client.subscribe("news").await;
+    let (mut socket, _) = tokio::time::timeout(Duration::from_secs(2), listener.accept())
+        .await
+        .expect("a webhook connection")
+        .unwrap();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(2), socket.read(&mut buf))
+            .await
+            .expect("the request head")
+            .unwrap();
+        assert!(n > 0, "connection closed before the head ended");
+        head.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    for name in ["X-Pusher-Key: ", "X-Pusher-Signature: ", "Content-Type: "] {
+        assert!(
+            head.lines().any(|l| l.starts_with(name)),
+            "{name:?} in Pusher's casing: {head}"
+        );
+    }
+    let _ = socket
+        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        .await;
+}
+
+#[tokio::test]
+async fn a_receiver_that_comes_back_gets_the_backlog_and_new_events_at_once() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = start_server(json!({
+        "channel_hook": format!("http://127.0.0.1:{port}/hook"), "webhook_retry_interval": 0.2
+    }));
+    let mut client = Client::connect(&server).await;
+    client.subscribe("during-outage").await;
+    // Long enough for a doubling back-off (1, 2, 4 s) to be waiting far beyond the retry interval.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let mut rx = receiver_on(TcpListener::bind(("127.0.0.1", port)).await.unwrap(), 200);
+    client.subscribe("after-recovery").await;
+    let mut channels = Vec::new();
+    while channels.len() < 2 {
+        let got = next(&mut rx, Duration::from_millis(1500))
+            .await
+            .expect("backlog and new event within a retry interval of the recovery");
+        for event in got.json()["events"].as_array().unwrap() {
+            channels.push(event["channel"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(channels, ["during-outage", "after-recovery"], "in order");
+    assert!(
+        next(&mut rx, Duration::from_millis(500)).await.is_none(),
+        "nothing is sent twice"
+    );
+}

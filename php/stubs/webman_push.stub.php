@@ -314,7 +314,8 @@ class Server
      * Counters for monitoring, summed over all apps (all 0 when not running).
      *
      * @return array<string, int> connections, channels, subscriptions, presence_members, and the webhook
-     *         counters webhooks_queued, webhooks_delivered, webhooks_dropped.
+     *         counters webhooks_queued, webhooks_delivered, webhooks_dropped (requests),
+     *         webhooks_dropped_events (events over webhook_max_pending_bytes) and webhooks_pending_bytes.
      */
     public function stats(): array
     {

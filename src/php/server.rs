@@ -99,13 +99,34 @@ impl Server {
             .map_or(0, |s| i64::from(s.api_addr().port()))
     }
 
-    /// Counts for monitoring and tests: connections, channels, subscriptions, presence_members.
+    /// Counts for monitoring and tests: connections, channels, subscriptions, presence_members,
+    /// and the webhooks_* counters.
     pub fn stats(&self) -> HashMap<String, i64> {
-        let mut out: HashMap<String, i64> = ["connections", "channels", "subscriptions", "presence_members"]
-            .iter()
-            .map(|k| (k.to_string(), 0))
-            .collect();
+        let mut out: HashMap<String, i64> = [
+            "connections",
+            "channels",
+            "subscriptions",
+            "presence_members",
+            "webhooks_queued",
+            "webhooks_delivered",
+            "webhooks_dropped",
+            "webhooks_dropped_events",
+            "webhooks_pending_bytes",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), 0))
+        .collect();
         if let Some(server) = &self.running {
+            let w = server.webhook_backlog();
+            for (k, v) in [
+                ("webhooks_queued", w.queued as i64),
+                ("webhooks_delivered", w.delivered as i64),
+                ("webhooks_dropped", w.dropped as i64),
+                ("webhooks_dropped_events", w.dropped_events as i64),
+                ("webhooks_pending_bytes", w.pending_bytes as i64),
+            ] {
+                out.insert(k.to_string(), v);
+            }
             for app in server.hub().apps() {
                 let s = app.stats();
                 for (k, v) in [

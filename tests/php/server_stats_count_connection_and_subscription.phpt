@@ -15,7 +15,7 @@ var_dump($stats);
 $server->stop();
 ?>
 --EXPECT--
-array(4) {
+array(9) {
   ["channels"]=>
   int(0)
   ["connections"]=>
@@ -23,9 +23,19 @@ array(4) {
   ["presence_members"]=>
   int(0)
   ["subscriptions"]=>
+  int(0)
+  ["webhooks_delivered"]=>
+  int(0)
+  ["webhooks_dropped"]=>
+  int(0)
+  ["webhooks_dropped_events"]=>
+  int(0)
+  ["webhooks_pending_bytes"]=>
+  int(0)
+  ["webhooks_queued"]=>
   int(0)
 }
-array(4) {
+array(9) {
   ["channels"]=>
   int(1)
   ["connections"]=>
@@ -34,4 +44,14 @@ array(4) {
   int(0)
   ["subscriptions"]=>
   int(1)
+  ["webhooks_delivered"]=>
+  int(0)
+  ["webhooks_dropped"]=>
+  int(0)
+  ["webhooks_dropped_events"]=>
+  int(0)
+  ["webhooks_pending_bytes"]=>
+  int(0)
+  ["webhooks_queued"]=>
+  int(0)
 }

@@ -1,10 +1,14 @@
 //! Delivering webhook requests to one receiver: signed, in order, retried, bounded.
 //!
-//! Each receiver has a queue and one task that sends its head, retrying with exponential
-//! back-off (1 s doubling to 60 s) for the app's `webhook_retry_for`, like Pusher. The queue has
-//! a fixed length: when a receiver is down for good the oldest requests are dropped and
-//! counted, so memory stays bounded and the WebSocket side never waits for it.
+//! Each receiver has a queue and one task that sends its head. While the receiver fails, the
+//! head is tried again every `webhook_retry_interval` (1 s), not with a growing back-off: the
+//! first attempt that succeeds is the moment the receiver is back, and the task then sends the
+//! rest of the queue straight away, so new events never wait behind a long back-off. A request
+//! is given up `webhook_retry_for` after it was queued. The queue has a fixed length: when a
+//! receiver is down for good the oldest requests are dropped and counted, so memory stays
+//! bounded and the WebSocket side never waits for it.
 
+use super::budget::Budget;
 use crate::config::AppConfig;
 use crate::protocol::signature::hmac_sha256_hex;
 use bytes::Bytes;
@@ -16,32 +20,45 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
+use std::mem::size_of;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
+use tokio::time::Instant;
 
 pub(super) type Client = HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-const FIRST_RETRY: Duration = Duration::from_secs(1);
-const MAX_RETRY: Duration = Duration::from_secs(60);
 
-/// A keep-alive client for http and https receivers.
+/// A keep-alive client for http and https receivers. Header names go out title-cased
+/// (`X-Pusher-Signature`) as Pusher sends them: PHP's `getallheaders()` keeps the wire casing and
+/// the official SDK looks the names up case-sensitively.
 pub(super) fn client() -> Client {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
         .https_or_http()
         .enable_http1()
         .build();
-    HyperClient::builder(TokioExecutor::new()).build(https)
+    HyperClient::builder(TokioExecutor::new())
+        .http1_title_case_headers(true)
+        .build(https)
 }
 
-/// Requests waiting and requests given up on, for monitoring and tests.
+/// Requests waiting, delivered and given up on, and the bytes of webhook state held, for
+/// monitoring and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Backlog {
+    /// Requests waiting for their receiver.
     pub queued: usize,
+    /// Requests given up on (queue full, or receiver down past `webhook_retry_for`).
     pub dropped: u64,
     pub delivered: u64,
+    /// Bytes of webhook state held (pending transitions and queued requests), at most
+    /// `webhook_max_pending_bytes` per app.
+    pub pending_bytes: usize,
+    /// Events dropped because they did not fit under `webhook_max_pending_bytes`.
+    pub dropped_events: u64,
 }
 
 impl Backlog {
@@ -49,7 +66,31 @@ impl Backlog {
         self.queued += other.queued;
         self.dropped += other.dropped;
         self.delivered += other.delivered;
+        self.pending_bytes += other.pending_bytes;
+        self.dropped_events += other.dropped_events;
     }
+}
+
+/// One request waiting for its receiver.
+struct Queued {
+    /// Tells this request from a later one with the same body when the sender comes back to pop it.
+    id: u64,
+    body: Bytes,
+    signature: String,
+    queued_at: Instant,
+}
+
+impl Queued {
+    /// The bytes it holds in the app's budget.
+    fn cost(&self) -> usize {
+        size_of::<Queued>() + self.body.len() + self.signature.len()
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    requests: VecDeque<Queued>,
+    next_id: u64,
 }
 
 pub(super) struct Destination {
@@ -57,128 +98,167 @@ pub(super) struct Destination {
     key: String,
     secret: String,
     retry_for: Duration,
+    retry_interval: Duration,
     capacity: usize,
-    queue: Mutex<VecDeque<String>>,
+    queue: Mutex<Queue>,
     ready: Notify,
     dropped: AtomicU64,
     delivered: AtomicU64,
     client: Client,
+    budget: Arc<Budget>,
 }
 
 impl Destination {
-    pub fn new(url: &str, app: &AppConfig, client: Client) -> Destination {
+    pub fn new(url: &str, app: &AppConfig, client: Client, budget: Arc<Budget>) -> Destination {
         Destination {
             url: url.to_owned(),
             key: app.key.clone(),
             secret: app.secret.clone(),
             retry_for: Duration::from_secs(app.webhook_retry_for),
+            retry_interval: Duration::from_secs_f64(app.webhook_retry_interval),
             capacity: app.webhook_queue.max(1),
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             ready: Notify::new(),
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             client,
+            budget,
         }
     }
 
-    pub fn enqueue(&self, body: String) {
-        let mut q = self.queue.lock();
-        if q.len() >= self.capacity {
-            q.pop_front();
-            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if n == 1 || n.is_power_of_two() {
-                eprintln!(
-                    "webman-push: webhook queue for {} is full; {n} oldest request(s) dropped so far",
-                    self.url
-                );
-            }
+    /// Queues a request carrying `events` events, which hold `held` bytes of the app's budget; the
+    /// request holds its own size instead, and is dropped with its events if that does not fit.
+    pub fn enqueue(&self, mut body: String, held: usize, events: u64) {
+        // JSON serialisation leaves spare capacity; what is kept is what is paid for.
+        body.shrink_to_fit();
+        let request = Queued {
+            id: 0,
+            signature: hmac_sha256_hex(&self.secret, &body),
+            body: Bytes::from(body),
+            queued_at: Instant::now(),
+        };
+        if !self.budget.exchange(held, request.cost()) {
+            self.budget.count_dropped(events);
+            return;
         }
-        q.push_back(body);
+        let mut q = self.queue.lock();
+        if q.requests.len() >= self.capacity {
+            if let Some(oldest) = q.requests.pop_front() {
+                self.budget.release(oldest.cost());
+            }
+            self.count_dropped("queue is full; oldest request(s) dropped");
+        }
+        let id = q.next_id;
+        q.next_id += 1;
+        q.requests.push_back(Queued { id, ..request });
         drop(q);
         self.ready.notify_one();
     }
 
     pub fn backlog(&self) -> Backlog {
         Backlog {
-            queued: self.queue.lock().len(),
+            queued: self.queue.lock().requests.len(),
             dropped: self.dropped.load(Ordering::Relaxed),
             delivered: self.delivered.load(Ordering::Relaxed),
+            ..Backlog::default()
         }
     }
 
-    pub async fn run(self: std::sync::Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    /// Counts a request given up on; logs the first and then at powers of two, not every one.
+    fn count_dropped(&self, why: &str) {
+        let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        if n == 1 || n.is_power_of_two() {
+            eprintln!(
+                "webman-push: webhook to {}: {why}; {n} request(s) dropped so far",
+                self.url
+            );
+        }
+    }
+
+    /// Takes request `id` off the queue unless overflow already dropped it while it was sent.
+    fn remove(&self, id: u64) {
+        let mut q = self.queue.lock();
+        if q.requests.front().is_some_and(|r| r.id == id) {
+            if let Some(done) = q.requests.pop_front() {
+                self.budget.release(done.cost());
+            }
+        }
+    }
+
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        // Since when the receiver has been failing, if it is.
+        let mut failing_since: Option<Instant> = None;
         loop {
-            let head = self.queue.lock().front().cloned();
-            let Some(body) = head else {
+            let head = {
+                let q = self.queue.lock();
+                q.requests
+                    .front()
+                    .map(|r| (r.id, r.body.clone(), r.signature.clone(), r.queued_at))
+            };
+            let Some((id, body, signature, queued_at)) = head else {
                 tokio::select! {
                     _ = self.ready.notified() => continue,
                     _ = shutdown.changed() => return,
                 }
             };
-            tokio::select! {
-                delivered = self.deliver(&body) => {
-                    let mut q = self.queue.lock();
-                    // Pop it unless overflow already dropped it while we were sending.
-                    if q.front() == Some(&body) {
-                        q.pop_front();
-                    }
-                    drop(q);
-                    if delivered {
-                        self.delivered.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        self.dropped.fetch_add(1, Ordering::Relaxed);
-                    }
+            if failing_since.is_some() && queued_at.elapsed() > self.retry_for {
+                // Its retry window passed while the receiver was down.
+                self.remove(id);
+                self.count_dropped("receiver down past webhook_retry_for");
+                continue;
+            }
+            let failure = tokio::select! {
+                outcome = self.attempt(body, &signature) => outcome.err(),
+                _ = shutdown.changed() => return,
+            };
+            let Some(failure) = failure else {
+                self.remove(id);
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+                if let Some(since) = failing_since.take() {
+                    eprintln!(
+                        "webman-push: webhook to {} delivered again after {:.1} s; sending the backlog",
+                        self.url,
+                        since.elapsed().as_secs_f64()
+                    );
                 }
+                continue;
+            };
+            if failing_since.is_none() {
+                failing_since = Some(Instant::now());
+                eprintln!(
+                    "webman-push: webhook to {} failed ({failure}); retrying every {:.2} s",
+                    self.url,
+                    self.retry_interval.as_secs_f64()
+                );
+            }
+            if queued_at.elapsed() + self.retry_interval > self.retry_for {
+                self.remove(id);
+                self.count_dropped(&format!("gave up after webhook_retry_for ({failure})"));
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.retry_interval) => {}
                 _ = shutdown.changed() => return,
             }
         }
     }
 
-    /// Sends one body until a 2xx answer or until the retry budget is spent.
-    async fn deliver(&self, body: &str) -> bool {
-        let started = tokio::time::Instant::now();
-        let mut wait = FIRST_RETRY;
-        let mut attempts = 0u32;
-        loop {
-            attempts += 1;
-            let failure = match tokio::time::timeout(REQUEST_TIMEOUT, self.post(body)).await {
-                Ok(Ok(status)) if (200..300).contains(&status) => {
-                    if attempts > 1 {
-                        eprintln!(
-                            "webman-push: webhook to {} delivered after {attempts} attempts",
-                            self.url
-                        );
-                    }
-                    return true;
-                }
-                Ok(Ok(status)) => format!("HTTP status {status}"),
-                Ok(Err(e)) => e,
-                Err(_) => format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()),
-            };
-            if started.elapsed() + wait > self.retry_for {
-                eprintln!(
-                    "webman-push: webhook to {} dropped after {attempts} attempts ({failure})",
-                    self.url
-                );
-                return false;
-            }
-            if attempts == 1 {
-                eprintln!(
-                    "webman-push: webhook to {} failed ({failure}); retrying with back-off",
-                    self.url
-                );
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(MAX_RETRY);
+    /// Sends one body once: Ok on a 2xx answer.
+    async fn attempt(&self, body: Bytes, signature: &str) -> Result<(), String> {
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.post(body, signature)).await {
+            Ok(Ok(status)) if (200..300).contains(&status) => Ok(()),
+            Ok(Ok(status)) => Err(format!("HTTP status {status}")),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())),
         }
     }
 
-    async fn post(&self, body: &str) -> Result<u16, String> {
+    async fn post(&self, body: Bytes, signature: &str) -> Result<u16, String> {
         let request = Request::post(&self.url)
             .header("Content-Type", "application/json")
             .header("X-Pusher-Key", &self.key)
-            .header("X-Pusher-Signature", hmac_sha256_hex(&self.secret, body))
-            .body(Full::new(Bytes::from(body.to_owned())))
+            .header("X-Pusher-Signature", signature)
+            .body(Full::new(body))
             .map_err(|e| e.to_string())?;
         let response = self.client.request(request).await.map_err(|e| format!("{e}"))?;
         let status = response.status().as_u16();

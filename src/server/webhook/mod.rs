@@ -1,22 +1,23 @@
 //! Webhooks: channel occupied/vacated, member added/removed and client events, as signed POSTs.
 //!
-//! Computed from the hub's real transitions (not periodic snapshots). Vacated and removed wait
-//! for the app's grace period (`webhook_delay`) and are dropped, together with the matching
-//! occupied/added, when the channel or user comes back in time: a page refresh is not going
-//! offline. Occupied and added go out at once. Everything ready at the same moment for the
-//! same receiver travels in one request; [`delivery`] retries it with back-off.
+//! Computed from the hub's real transitions (not periodic snapshots): the hub's observer queues
+//! them for one task, [`grace`] holds departures for the grace period, and everything ready at
+//! the same moment for the same receiver travels in one request, which [`delivery`] sends and
+//! retries. All of it, from the observer's queue to the request bodies, is bounded in bytes per
+//! app by [`budget`]; the observer drops what does not fit rather than wait.
 
+mod budget;
 mod delivery;
+mod grace;
 
-use crate::config::{AppConfig, WebhookNames};
+use crate::config::AppConfig;
 use crate::hub::{ChannelEvent, NoObserver, Observer};
-use crate::protocol::ChannelName;
+use budget::Budget;
 use delivery::Destination;
+use grace::{envelope_cost, AppHooks};
 use serde_json::{json, Value};
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -24,10 +25,13 @@ pub use delivery::Backlog;
 
 type Envelope = (usize, ChannelEvent);
 
-/// Queues an app's channel events for the webhook task; never blocks.
+/// Queues an app's channel events for the webhook task; never blocks. What does not fit in the
+/// app's budget is dropped here, so a client churning channels cannot grow the queue.
 struct WebhookObserver {
     app: usize,
+    /// Unbounded as a channel (sending must not wait); what it holds is paid for from `budget`.
     tx: mpsc::UnboundedSender<Envelope>,
+    budget: Arc<Budget>,
     /// Channel and member events are the cluster's: only the leader node reports them.
     leader: Arc<AtomicBool>,
 }
@@ -38,17 +42,17 @@ impl Observer for WebhookObserver {
             event,
             ChannelEvent::ClientEvent { .. } | ChannelEvent::CacheMiss { .. }
         );
-        if node_local || self.leader.load(Ordering::Acquire) {
-            let _ = self.tx.send((self.app, event));
+        if !(node_local || self.leader.load(Ordering::Acquire)) {
+            return;
+        }
+        let cost = envelope_cost(&event);
+        if !self.budget.try_reserve(cost) {
+            self.budget.count_dropped(1);
+        } else if self.tx.send((self.app, event)).is_err() {
+            // The webhook task has stopped (shutdown).
+            self.budget.release(cost);
         }
     }
-}
-
-/// What a pending vacated/removed is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Subject {
-    Channel(ChannelName),
-    Member(ChannelName, String),
 }
 
 /// Told about every channel and member webhook event this node actually emits, so that a
@@ -57,183 +61,19 @@ pub(crate) trait EmitLog: Send + Sync {
     fn emitted(&self, app_key: &str, channel: &str, user_id: Option<&str>, arrived: bool);
 }
 
-struct AppHooks {
-    key: String,
-    log: Option<Arc<dyn EmitLog>>,
-    names: WebhookNames,
-    delay: Duration,
-    client_events: bool,
-    channel_dest: Option<Arc<Destination>>,
-    member_dest: Option<Arc<Destination>>,
-    /// Subjects waiting out the grace period, with the generation that scheduled them.
-    pending: HashMap<Subject, u64>,
-    timeline: VecDeque<(Instant, Subject, u64)>,
-    generation: u64,
-}
-
-impl AppHooks {
-    fn new(app: &AppConfig, client: &delivery::Client, log: Option<Arc<dyn EmitLog>>) -> Option<AppHooks> {
-        let dest =
-            |url: &str| (!url.is_empty()).then(|| Arc::new(Destination::new(url, app, client.clone())));
-        let channel_dest = dest(&app.channel_hook);
-        let member_dest = match (dest(&app.user_hook), app.webhook_names) {
-            (Some(d), _) => Some(d),
-            // Pusher has one webhook URL for everything; webman sends members only to user_hook.
-            (None, WebhookNames::Pusher) => channel_dest.clone(),
-            (None, WebhookNames::Webman) => None,
-        };
-        if channel_dest.is_none() && member_dest.is_none() {
-            return None;
-        }
-        Some(AppHooks {
-            key: app.key.clone(),
-            log,
-            names: app.webhook_names,
-            delay: Duration::from_secs_f64(app.webhook_delay),
-            client_events: app.webhook_client_events,
-            channel_dest,
-            member_dest,
-            pending: HashMap::new(),
-            timeline: VecDeque::new(),
-            generation: 0,
-        })
-    }
-
-    fn name(&self, webman: &'static str, pusher: &'static str) -> &'static str {
-        match self.names {
-            WebhookNames::Webman => webman,
-            WebhookNames::Pusher => pusher,
-        }
-    }
-
-    fn subject_event(&self, subject: &Subject, arrived: bool) -> (Option<Arc<Destination>>, Value) {
-        match subject {
-            Subject::Channel(c) => {
-                let name = if arrived {
-                    self.name("channel_added", "channel_occupied")
-                } else {
-                    self.name("channel_removed", "channel_vacated")
-                };
-                (
-                    self.channel_dest.clone(),
-                    json!({ "name": name, "channel": c.as_str() }),
-                )
-            }
-            Subject::Member(c, user) => {
-                let name = if arrived {
-                    self.name("user_added", "member_added")
-                } else {
-                    self.name("user_removed", "member_removed")
-                };
-                (
-                    self.member_dest.clone(),
-                    json!({ "name": name, "channel": c.as_str(), "user_id": user }),
-                )
-            }
-        }
-    }
-
-    /// Turns one hub event into ready webhook events (or a pending one).
-    fn handle(&mut self, event: ChannelEvent, now: Instant, ready: &mut Ready) {
-        let (subject, arrived) = match event {
-            ChannelEvent::Occupied { channel } => (Subject::Channel(channel), true),
-            ChannelEvent::Vacated { channel } => (Subject::Channel(channel), false),
-            ChannelEvent::MemberAdded { channel, user_id } => (Subject::Member(channel, user_id), true),
-            ChannelEvent::MemberRemoved { channel, user_id } => (Subject::Member(channel, user_id), false),
-            ChannelEvent::SubscriptionCount { channel, count } => {
-                if let Some(dest) = &self.channel_dest {
-                    let e = json!({ "name": "subscription_count", "channel": channel.as_str(), "subscription_count": count });
-                    ready.push(dest, e);
-                }
-                return;
-            }
-            ChannelEvent::CacheMiss { channel } => {
-                if let Some(dest) = &self.channel_dest {
-                    ready.push(dest, json!({ "name": "cache_miss", "channel": channel.as_str() }));
-                }
-                return;
-            }
-            ChannelEvent::ClientEvent {
-                channel,
-                event,
-                data,
-                socket_id,
-                user_id,
-            } => {
-                if let (true, Some(dest)) = (self.client_events, &self.channel_dest) {
-                    let mut e = json!({
-                        "name": "client_event", "channel": channel.as_str(), "event": event,
-                        "data": data, "socket_id": socket_id.as_str(),
-                    });
-                    if let Some(u) = user_id {
-                        e["user_id"] = Value::String(u);
-                    }
-                    ready.push(dest, e);
-                }
-                return;
-            }
-        };
-        if self.subject_event(&subject, arrived).0.is_none() {
-            return;
-        }
-        if arrived {
-            // Back within the grace period: neither the departure nor the return is news.
-            if self.pending.remove(&subject).is_none() {
-                self.emit(&subject, true, ready);
-            }
-        } else if self.delay.is_zero() {
-            self.emit(&subject, false, ready);
-        } else {
-            self.generation += 1;
-            self.pending.insert(subject.clone(), self.generation);
-            self.timeline
-                .push_back((now + self.delay, subject, self.generation));
-        }
-    }
-
-    /// Releases the departures whose grace period is over.
-    fn release_due(&mut self, now: Instant, ready: &mut Ready) {
-        while let Some((due, _, _)) = self.timeline.front() {
-            if *due > now {
-                break;
-            }
-            let Some((_, subject, generation)) = self.timeline.pop_front() else {
-                break;
-            };
-            if self.pending.get(&subject) == Some(&generation) {
-                self.pending.remove(&subject);
-                self.emit(&subject, false, ready);
-            }
-        }
-    }
-
-    fn emit(&self, subject: &Subject, arrived: bool, ready: &mut Ready) {
-        let (Some(dest), value) = self.subject_event(subject, arrived) else {
-            return;
-        };
-        ready.push(&dest, value);
-        if let Some(log) = &self.log {
-            match subject {
-                Subject::Channel(c) => log.emitted(&self.key, c.as_str(), None, arrived),
-                Subject::Member(c, u) => log.emitted(&self.key, c.as_str(), Some(u), arrived),
-            }
-        }
-    }
-
-    fn next_due(&self) -> Option<Instant> {
-        self.timeline.front().map(|(due, _, _)| *due)
-    }
-}
-
-/// Events ready to send, grouped by receiver in the order they happened.
+/// Events ready to send, grouped by receiver in the order they happened, with the bytes of the
+/// app's budget they hold.
 #[derive(Default)]
-struct Ready(Vec<(Arc<Destination>, Vec<Value>)>);
+struct Ready(Vec<(Arc<Destination>, Vec<Value>, usize)>);
 
 impl Ready {
-    fn push(&mut self, dest: &Arc<Destination>, event: Value) {
-        match self.0.iter_mut().find(|(d, _)| Arc::ptr_eq(d, dest)) {
-            Some((_, events)) => events.push(event),
-            None => self.0.push((dest.clone(), vec![event])),
+    fn push(&mut self, dest: &Arc<Destination>, event: Value, held: usize) {
+        match self.0.iter_mut().find(|(d, _, _)| Arc::ptr_eq(d, dest)) {
+            Some((_, events, total)) => {
+                events.push(event);
+                *total += held;
+            }
+            None => self.0.push((dest.clone(), vec![event], held)),
         }
     }
 
@@ -241,8 +81,13 @@ impl Ready {
         let time_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        for (dest, events) in self.0 {
-            dest.enqueue(json!({ "time_ms": time_ms, "events": events }).to_string());
+        for (dest, events, held) in self.0 {
+            let count = events.len() as u64;
+            dest.enqueue(
+                json!({ "time_ms": time_ms, "events": events }).to_string(),
+                held,
+                count,
+            );
         }
     }
 }
@@ -272,6 +117,7 @@ impl Webhooks {
             Some(app) => Arc::new(WebhookObserver {
                 app,
                 tx: self.tx.clone(),
+                budget: self.apps[app].1.budget.clone(),
                 leader: self.leader.clone(),
             }),
             None => Arc::new(NoObserver),
@@ -282,6 +128,7 @@ impl Webhooks {
     pub fn spawn(self, shutdown: watch::Receiver<bool>) -> Arc<WebhookStats> {
         let stats = Arc::new(WebhookStats {
             destinations: self.destinations(),
+            budgets: self.apps.iter().map(|(_, h)| h.budget.clone()).collect(),
         });
         for dest in &stats.destinations {
             tokio::spawn(dest.clone().run(shutdown.clone()));
@@ -293,7 +140,7 @@ impl Webhooks {
     fn destinations(&self) -> Vec<Arc<Destination>> {
         let mut out: Vec<Arc<Destination>> = Vec::new();
         for (_, h) in &self.apps {
-            for d in [&h.channel_dest, &h.member_dest].into_iter().flatten() {
+            for d in h.destinations() {
                 if !out.iter().any(|o| Arc::ptr_eq(o, d)) {
                     out.push(d.clone());
                 }
@@ -316,10 +163,12 @@ impl Webhooks {
                 received = self.rx.recv() => {
                     let Some((app, event)) = received else { break };
                     let now = Instant::now();
-                    self.apps[app].1.handle(event, now, &mut ready);
+                    let held = envelope_cost(&event);
+                    self.apps[app].1.handle(event, held, now, &mut ready);
                     // Whatever else already happened goes into the same requests.
                     while let Ok((app, event)) = self.rx.try_recv() {
-                        self.apps[app].1.handle(event, now, &mut ready);
+                        let held = envelope_cost(&event);
+                        self.apps[app].1.handle(event, held, now, &mut ready);
                     }
                     for (_, h) in &mut self.apps {
                         h.release_due(now, &mut ready);
@@ -338,9 +187,10 @@ impl Webhooks {
     }
 }
 
-/// Read-only view of the receivers, for monitoring.
+/// Read-only view of the receivers and budgets, for monitoring.
 pub(crate) struct WebhookStats {
     destinations: Vec<Arc<Destination>>,
+    budgets: Vec<Arc<Budget>>,
 }
 
 impl WebhookStats {
@@ -348,6 +198,10 @@ impl WebhookStats {
         let mut total = Backlog::default();
         for d in &self.destinations {
             total.add(d.backlog());
+        }
+        for b in &self.budgets {
+            total.pending_bytes += b.used();
+            total.dropped_events += b.dropped_events();
         }
         total
     }

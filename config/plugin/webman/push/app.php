@@ -64,7 +64,9 @@ return [
     // 'webhook_delay'         => 3.0,       // seconds a channel or member must stay gone before the removed webhook is sent
     // 'webhook_client_events' => false,     // also send client_event webhooks to channel_hook
     // 'webhook_retry_for'     => 300,       // seconds to keep retrying a failed webhook request
+    // 'webhook_retry_interval' => 1.0,     // seconds between attempts while a receiver fails; once it answers, the backlog goes at once
     // 'webhook_queue'         => 1000,      // webhook requests queued per destination before the oldest are dropped
+    // 'webhook_max_pending_bytes' => 8388608, // bytes of webhook state per app (pending transitions + queued requests); events over it are dropped and counted
 
     // More apps served by the same server: each entry takes id, key, secret, enabled and the per-app keys above.
     // 'apps' => [
