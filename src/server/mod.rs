@@ -13,6 +13,7 @@ mod http_api;
 mod inline_wake;
 mod outbox;
 mod socket;
+mod upgrade;
 mod webhook;
 mod ws;
 
@@ -65,6 +66,7 @@ pub(crate) struct Limits {
     pub max_send_queue: usize,
     pub api_busy_poll: Duration,
     pub timestamp_window: u64,
+    pub handshake_timeout: Duration,
 }
 
 /// A running server. Dropping it stops it.
@@ -82,11 +84,12 @@ impl PushServer {
     pub fn start(config: ServerConfig) -> Result<PushServer, StartError> {
         let ws_addr = config.websocket_addr().map_err(StartError::Config)?;
         let api_addr = config.api_addr().map_err(StartError::Config)?;
+        let backlog = config.listen_backlog();
         let bind = |what, addr| {
-            let l =
-                std::net::TcpListener::bind(addr).map_err(|error| StartError::Bind { what, addr, error })?;
-            l.set_nonblocking(true)
-                .map_err(|error| StartError::Bind { what, addr, error })?;
+            let bind_error = |error| StartError::Bind { what, addr, error };
+            let l = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+            set_backlog(&l, backlog).map_err(bind_error)?;
+            l.set_nonblocking(true).map_err(bind_error)?;
             Ok::<_, StartError>(l)
         };
         let ws_listener = bind("WebSocket connections", ws_addr)?;
@@ -125,6 +128,7 @@ impl PushServer {
             max_send_queue: config.max_send_queue,
             api_busy_poll: Duration::from_micros(config.api_busy_poll_us),
             timestamp_window: config.timestamp_window,
+            handshake_timeout: Duration::from_secs_f64(config.handshake_timeout),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let webhooks = {
@@ -259,6 +263,17 @@ async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
             }
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// std binds with a backlog of 128; `listen(2)` again on the listening socket changes it.
+fn set_backlog(listener: &std::net::TcpListener, backlog: i32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a plain call on a file descriptor the listener owns for the duration of the call.
+    if unsafe { libc::listen(listener.as_raw_fd(), backlog) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
