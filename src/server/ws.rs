@@ -1,7 +1,8 @@
 //! The WebSocket transport: handshake on `/app/{key}` (see [`super::upgrade`]), then one task per
 //! connection that reads client frames into its [`Session`] and flushes whatever its outbox could
 //! not write at once (the hub writes frames to the socket directly when it can take them; see
-//! [`super::outbox`]).
+//! [`super::outbox`]). A client that breaks RFC 6455 gets the close code for what it did (1002,
+//! 1007, 1009) before the connection is closed, so it can tell that from a network failure.
 //!
 //! Idle detection costs no per-message timer work: the task sleeps until the connection's
 //! deadline and only then compares it with the time of the last frame it read.
@@ -12,7 +13,7 @@ use super::socket::{finish, Socket};
 use super::upgrade::{self, Outcome};
 use super::Limits;
 use crate::hub::{AppHub, Frame, Hub, Outbox, Session};
-use crate::protocol::error::CLOSE_MESSAGE_TOO_BIG;
+use crate::protocol::error::{CLOSE_INVALID_PAYLOAD, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR};
 use crate::protocol::message::{connection_established_frame, error_frame, PING_FRAME};
 use crate::protocol::{ErrorCode, SocketId};
 use bytes::Bytes;
@@ -22,7 +23,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
@@ -179,6 +180,31 @@ async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, rea
     .await;
 }
 
+/// The client closed first: send tungstenite's answer (the client's code echoed, or 1002 for a
+/// code no endpoint may send), then close the connection.
+async fn answer_close(ws: &mut Ws, outbox: &ConnectionOutbox) {
+    let _ = ws.flush().await;
+    end_connection(outbox, ws.get_ref().stream()).await;
+}
+
+/// The close code RFC 6455 §7.4.1 gives what the client did wrong; None when it is simply gone.
+fn close_for(error: &WsError) -> Option<(u16, String)> {
+    match error {
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => Some((
+            CLOSE_MESSAGE_TOO_BIG,
+            format!("Message of {size} bytes exceeds the limit of {max_size}"),
+        )),
+        WsError::Capacity(e) => Some((CLOSE_MESSAGE_TOO_BIG, e.to_string())),
+        WsError::Utf8(_) => Some((
+            CLOSE_INVALID_PAYLOAD,
+            "Invalid UTF-8 in a text message or close reason".into(),
+        )),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(e) => Some((CLOSE_PROTOCOL_ERROR, format!("Protocol error: {e}"))),
+        _ => None,
+    }
+}
+
 fn close_frame(code: u16, reason: &str) -> CloseFrame {
     // A close reason must fit in a control frame (125 bytes including the code).
     let mut end = reason.len().min(120);
@@ -195,6 +221,8 @@ fn close_frame(code: u16, reason: &str) -> CloseFrame {
 enum End {
     Gone,
     Close(u16, String),
+    /// The client sent a close frame; it waits for ours.
+    ClosedByClient,
 }
 
 async fn run(
@@ -239,11 +267,12 @@ async fn run(
                         break End::Gone;
                     }
                 }
-                Some(Ok(Message::Close(_))) | Some(Ok(Message::Frame(_))) | None => break End::Gone,
-                Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
-                    break End::Close(CLOSE_MESSAGE_TOO_BIG, format!("Message of {size} bytes exceeds the limit of {max_size}"));
-                }
-                Some(Err(_)) => break End::Gone,
+                Some(Ok(Message::Close(_))) => break End::ClosedByClient,
+                Some(Ok(Message::Frame(_))) | None => break End::Gone,
+                Some(Err(error)) => match close_for(&error) {
+                    Some((code, reason)) => break End::Close(code, reason),
+                    None => break End::Gone,
+                },
             },
             // One timer per connection: the earlier of the idle and the authorisation deadline.
             _ = tokio::time::sleep_until(auth_deadline.map_or(deadline, |a| a.min(deadline))) => {
@@ -283,6 +312,7 @@ async fn run(
     drop(session);
     match end {
         End::Close(code, reason) => Box::pin(close_gracefully(&mut ws, outbox, code, &reason)).await,
+        End::ClosedByClient => Box::pin(answer_close(&mut ws, outbox)).await,
         End::Gone => {}
     }
 }
