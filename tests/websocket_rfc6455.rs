@@ -215,8 +215,8 @@ async fn a_fragmented_pong_closes_with_1002() {
 async fn text_in_two_fragments_is_reassembled() {
     let (_server, mut ws) = open().await;
     let text = pusher_ping(60);
-    ws.send(&frame(false, 0, TEXT, text[..30].as_bytes())).await;
-    ws.send(&frame(true, 0, CONTINUATION, text[30..].as_bytes()))
+    ws.send(&frame(false, 0, TEXT, &text.as_bytes()[..30])).await;
+    ws.send(&frame(true, 0, CONTINUATION, &text.as_bytes()[30..]))
         .await;
     assert_eq!(ws.next_text().await, PUSHER_PONG);
 }
@@ -237,9 +237,9 @@ async fn text_in_one_byte_fragments_is_reassembled() {
 async fn a_ping_between_fragments_is_answered_before_the_message() {
     let (_server, mut ws) = open().await;
     let text = pusher_ping(40);
-    let mut bytes = frame(false, 0, TEXT, text[..20].as_bytes());
+    let mut bytes = frame(false, 0, TEXT, &text.as_bytes()[..20]);
     bytes.extend(whole(PING, b"between"));
-    bytes.extend(frame(true, 0, CONTINUATION, text[20..].as_bytes()));
+    bytes.extend(frame(true, 0, CONTINUATION, &text.as_bytes()[20..]));
     ws.send(&bytes).await;
     let pong = ws.next_frame().await.unwrap();
     assert_eq!((pong.opcode, pong.payload.as_slice()), (PONG, &b"between"[..]));
@@ -416,7 +416,7 @@ async fn a_message_over_max_message_size_closes_with_1009() {
 #[tokio::test]
 async fn fragments_adding_up_to_more_than_max_message_size_close_with_1009() {
     let text = pusher_ping(65537);
-    let mut bytes = frame(false, 0, TEXT, text[..40000].as_bytes());
-    bytes.extend(frame(true, 0, CONTINUATION, text[40000..].as_bytes()));
+    let mut bytes = frame(false, 0, TEXT, &text.as_bytes()[..40000]);
+    bytes.extend(frame(true, 0, CONTINUATION, &text.as_bytes()[40000..]));
     assert_eq!(close_code_for(&bytes).await, 1009);
 }
