@@ -243,7 +243,7 @@ mod tests {
         };
         assert_eq!((head_len, app_key.as_str()), (GOOD.len(), "k"));
         // The example of RFC 6455 §1.3.
-        assert_eq!(accept, "s3pPLMBiTxaQ9kYGzhZRbK+xOo=");
+        assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     }
 
     #[test]

@@ -110,7 +110,8 @@ pub struct RawWs {
 impl RawWs {
     /// Upgrades on `/app/{key}` and reads `pusher:connection_established`.
     pub async fn open(addr: SocketAddr, key: &str) -> RawWs {
-        let mut ws = RawWs::upgrade(addr, &upgrade_request(&format!("/app/{key}?protocol=7"))).await;
+        let request = upgrade_request(&format!("/app/{key}?protocol=7"));
+        let mut ws = RawWs::upgrade(addr, request.as_bytes()).await;
         let established = ws.next_text().await;
         assert!(
             established.contains("pusher:connection_established"),
@@ -120,9 +121,9 @@ impl RawWs {
     }
 
     /// Sends `request` and reads the `101` answer (panics on anything else).
-    pub async fn upgrade(addr: SocketAddr, request: &str) -> RawWs {
+    pub async fn upgrade(addr: SocketAddr, request: &[u8]) -> RawWs {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
-        stream.write_all(request.as_bytes()).await.expect("send request");
+        stream.write_all(request).await.expect("send request");
         let mut ws = RawWs {
             stream,
             buf: Vec::new(),
