@@ -42,8 +42,15 @@ async fn a_good_upgrade_gets_101_with_the_accept_key_of_rfc_6455() {
         answer.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
         "{answer}"
     );
-    assert!(
-        answer.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+    // Header names are case-insensitive.
+    let accept = answer.lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .strip_prefix("sec-websocket-accept:")
+            .map(|_| l[21..].trim().to_owned())
+    });
+    assert_eq!(
+        accept.as_deref(),
+        Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
         "{answer}"
     );
 }
