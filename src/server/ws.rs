@@ -112,13 +112,21 @@ async fn connection(
     };
     outbox.send_raw(Bytes::from(upgrade.response));
     let socket = Socket::new(stream, outbox.clone());
-    let mut ws = WebSocketStream::from_partially_read(socket, upgrade.rest, Role::Server, Some(config)).await;
+    // Boxed for the same reason; the head's buffer is gone, only the bytes behind it are kept.
+    let mut ws = Box::pin(WebSocketStream::from_partially_read(
+        socket,
+        upgrade.rest,
+        Role::Server,
+        Some(config),
+    ))
+    .await;
     let key = upgrade.app_key;
     let Some(app) = hub.app_by_key(&key).cloned() else {
         let message = format!("App key {key} does not exist on this server");
         Box::pin(refuse(&mut ws, &outbox, ErrorCode::AppNotFound, &message)).await;
         return;
     };
+    drop(key);
     let slot = match app.try_connect() {
         Ok(slot) => slot,
         Err(code) => {
@@ -142,8 +150,8 @@ async fn connection(
     run(ws, session, &outbox, &app, &limits, shutdown).await;
 }
 
-/// Writes what is queued, then closes the connection the client's side first ([`finish`]), all
-/// within [`CLOSE_TIMEOUT`].
+/// Writes what is queued, then closes the connection, our side first ([`finish`]), all within
+/// [`CLOSE_TIMEOUT`].
 async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream) {
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
         if matches!(outbox.flush().await, Flushed::Idle) {
