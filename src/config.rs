@@ -13,6 +13,8 @@ pub const MAX_API_BUSY_POLL_US: u64 = 1000;
 
 /// Smallest `webhook_max_pending_bytes` accepted: below it a handful of events would fill it.
 pub const MIN_WEBHOOK_MAX_PENDING_BYTES: usize = 16 * 1024;
+/// Largest `backlog` accepted; the kernel lowers any value to its `somaxconn` anyway.
+pub const MAX_BACKLOG: u32 = 65535;
 
 /// The whole server: listeners, runtime and the apps it serves.
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +36,11 @@ pub struct ServerConfig {
     pub pong_timeout: u64,
     /// Runtime worker threads.
     pub threads: usize,
+    /// Connections the kernel queues for each listener before they are accepted (`listen(2)`'s
+    /// backlog); 0: the system's `net.core.somaxconn`, at least 1024. See [`Self::listen_backlog`].
+    pub backlog: u32,
+    /// Seconds a new WebSocket connection has to send its complete upgrade request.
+    pub handshake_timeout: f64,
     /// Largest WebSocket message a client may send, in bytes; bigger ones close the socket with 1009.
     pub max_message_size: usize,
     /// Largest HTTP API request body, in bytes; bigger ones get 413.
@@ -73,6 +80,8 @@ impl Default for ServerConfig {
             activity_timeout: 55,
             pong_timeout: 30,
             threads: 2,
+            backlog: 0,
+            handshake_timeout: 10.0,
             max_message_size: 64 * 1024,
             max_request_body: 1024 * 1024,
             max_send_queue: 1024 * 1024,
@@ -225,6 +234,21 @@ impl ServerConfig {
         parse_listen(&self.api, &["http://", "tcp://"])
     }
 
+    /// The backlog both listeners are given. A restart makes every client reconnect at once, and
+    /// a short queue drops their SYNs (each retried only after a second or more), so the default
+    /// is as long as the kernel allows (`somaxconn`, which caps any value anyway), but at least
+    /// 1024 for a kernel whose cap is raised later.
+    pub fn listen_backlog(&self) -> i32 {
+        if self.backlog > 0 {
+            return self.backlog.min(MAX_BACKLOG) as i32;
+        }
+        let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        somaxconn.clamp(1024, MAX_BACKLOG) as i32
+    }
+
     fn validate(&self) -> Result<(), String> {
         let apps = self.all_apps();
         if apps.is_empty() {
@@ -282,6 +306,18 @@ impl ServerConfig {
         }
         if self.threads == 0 {
             return Err("threads must be at least 1".into());
+        }
+        if self.backlog > MAX_BACKLOG {
+            return Err(format!(
+                "backlog must be at most {MAX_BACKLOG} (0: the system's somaxconn), got {}",
+                self.backlog
+            ));
+        }
+        if !(self.handshake_timeout > 0.0 && self.handshake_timeout <= 3600.0) {
+            return Err(format!(
+                "handshake_timeout must be more than 0 and at most 3600 seconds, got {}",
+                self.handshake_timeout
+            ));
         }
         if self.api_busy_poll_us > MAX_API_BUSY_POLL_US {
             return Err(format!(
@@ -439,5 +475,26 @@ mod tests {
             err.contains("webhook_max_pending_bytes must be at least 16384"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn backlog_defaults_to_somaxconn_but_at_least_1024() {
+        let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s"}"#).unwrap();
+        assert_eq!(c.backlog, 0);
+        assert!(c.listen_backlog() >= 1024, "{}", c.listen_backlog());
+        let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","backlog":300}"#).unwrap();
+        assert_eq!(c.listen_backlog(), 300);
+        let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","backlog":70000}"#).unwrap_err();
+        assert!(err.contains("backlog must be at most 65535"), "{err}");
+    }
+
+    #[test]
+    fn a_handshake_timeout_of_zero_is_refused() {
+        let err =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","handshake_timeout":0}"#).unwrap_err();
+        assert!(err.contains("handshake_timeout must be more than 0"), "{err}");
+        let c =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","handshake_timeout":0.5}"#).unwrap();
+        assert_eq!(c.handshake_timeout, 0.5);
     }
 }

@@ -47,3 +47,10 @@ impl ErrorCode {
 
 /// WebSocket close code for a message larger than the server accepts (RFC 6455).
 pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+
+/// WebSocket close code for a frame that breaks RFC 6455 (reserved bits or opcodes, an unmasked or
+/// oversized control frame, a stray continuation, a malformed close frame).
+pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+
+/// WebSocket close code for a text message or close reason that is not valid UTF-8 (RFC 6455).
+pub const CLOSE_INVALID_PAYLOAD: u16 = 1007;

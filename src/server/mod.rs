@@ -14,6 +14,7 @@ mod http_api;
 mod inline_wake;
 mod outbox;
 mod socket;
+mod upgrade;
 mod webhook;
 mod ws;
 
@@ -69,6 +70,7 @@ pub(crate) struct Limits {
     pub api_body_timeout: Duration,
     pub api_pending_body_per_ip: usize,
     pub api_pending_body_total: usize,
+    pub handshake_timeout: Duration,
 }
 
 /// A running server. Dropping it stops it.
@@ -86,11 +88,12 @@ impl PushServer {
     pub fn start(config: ServerConfig) -> Result<PushServer, StartError> {
         let ws_addr = config.websocket_addr().map_err(StartError::Config)?;
         let api_addr = config.api_addr().map_err(StartError::Config)?;
+        let backlog = config.listen_backlog();
         let bind = |what, addr| {
-            let l =
-                std::net::TcpListener::bind(addr).map_err(|error| StartError::Bind { what, addr, error })?;
-            l.set_nonblocking(true)
-                .map_err(|error| StartError::Bind { what, addr, error })?;
+            let bind_error = |error| StartError::Bind { what, addr, error };
+            let l = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+            set_backlog(&l, backlog).map_err(bind_error)?;
+            l.set_nonblocking(true).map_err(bind_error)?;
             Ok::<_, StartError>(l)
         };
         let ws_listener = bind("WebSocket connections", ws_addr)?;
@@ -133,6 +136,7 @@ impl PushServer {
             api_body_timeout: Duration::from_secs_f64(config.api_body_timeout),
             api_pending_body_per_ip: config.api_pending_body_per_ip,
             api_pending_body_total: config.api_pending_body_total,
+            handshake_timeout: Duration::from_secs_f64(config.handshake_timeout),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let webhooks = {
@@ -267,6 +271,17 @@ async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
             }
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// std binds with a backlog of 128; `listen(2)` again on the listening socket changes it.
+fn set_backlog(listener: &std::net::TcpListener, backlog: i32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a plain call on a file descriptor the listener owns for the duration of the call.
+    if unsafe { libc::listen(listener.as_raw_fd(), backlog) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

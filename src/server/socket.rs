@@ -1,6 +1,7 @@
 //! The byte stream tungstenite sees: reads straight from the shared TCP socket, writes into the
 //! connection's [`ConnectionOutbox`] so that its handshake answer, pongs and close frames stay
-//! in order with the frames the hub writes directly.
+//! in order with the frames the hub writes directly. It also owns the end of the connection
+//! ([`finish`]).
 
 use super::outbox::ConnectionOutbox;
 use bytes::Bytes;
@@ -19,6 +20,38 @@ pub(crate) struct Socket {
 impl Socket {
     pub fn new(stream: Arc<TcpStream>, outbox: Arc<ConnectionOutbox>) -> Socket {
         Socket { stream, outbox }
+    }
+}
+
+impl Socket {
+    /// The TCP connection itself.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
+/// Ends a connection whose last bytes are written, as RFC 6455 §7.1.1 asks of a server: send FIN
+/// first, then read (and drop) whatever the client still sends until it closes too. Closing with
+/// unread bytes would make the kernel answer with a reset, which can overtake our close frame or
+/// HTTP answer: the client would then report 1006 or a failed connection instead. The caller
+/// bounds the wait; nothing read is kept.
+pub(crate) async fn finish(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a plain call on a file descriptor `stream` keeps open for the duration of the call.
+    unsafe { libc::shutdown(stream.as_raw_fd(), libc::SHUT_WR) };
+    let mut sink = [0u8; 256];
+    loop {
+        match stream.try_read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if stream.readable().await.is_err() {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
     }
 }
 

@@ -1,34 +1,36 @@
-//! The WebSocket transport: handshake on `/app/{key}`, then one task per connection that reads
-//! client frames into its [`Session`] and flushes whatever its outbox could not write at once
-//! (the hub writes frames to the socket directly when it can take them; see [`super::outbox`]).
+//! The WebSocket transport: handshake on `/app/{key}` (see [`super::upgrade`]), then one task per
+//! connection that reads client frames into its [`Session`] and flushes whatever its outbox could
+//! not write at once (the hub writes frames to the socket directly when it can take them; see
+//! [`super::outbox`]). A client that breaks RFC 6455 gets the close code for what it did (1002,
+//! 1007, 1009) before the connection is closed, so it can tell that from a network failure.
 //!
 //! Idle detection costs no per-message timer work: the task sleeps until the connection's
 //! deadline and only then compares it with the time of the last frame it read.
 
 use super::flusher::{Batch, Flusher, Flushers};
 use super::outbox::{ConnectionOutbox, Flushed};
-use super::socket::Socket;
+use super::socket::{finish, Socket};
+use super::upgrade::{self, Outcome};
 use super::Limits;
 use crate::hub::{AppHub, Frame, Hub, Outbox, Session};
-use crate::protocol::error::CLOSE_MESSAGE_TOO_BIG;
+use crate::protocol::error::{CLOSE_INVALID_PAYLOAD, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR};
 use crate::protocol::message::{connection_established_frame, error_frame, PING_FRAME};
 use crate::protocol::{ErrorCode, SocketId};
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-/// A client has this long to complete the WebSocket handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Closing a connection (our last frames out, the client's close awaited) takes at most this long.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// A batch of frames that cannot be written in this long means the peer is gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -74,13 +76,6 @@ fn random_prefix() -> u32 {
     (h.finish() % 1_000_000_000) as u32
 }
 
-/// The app key of a connect path: the segment after the first `/app/` (a proxy prefix may precede it).
-fn app_key_of(path: &str) -> Option<&str> {
-    let start = path.find("/app/")? + "/app/".len();
-    let key = path[start..].split('/').next()?;
-    (!key.is_empty()).then_some(key)
-}
-
 async fn connection(
     stream: TcpStream,
     hub: Arc<Hub>,
@@ -90,22 +85,6 @@ async fn connection(
     prefix: u32,
     id: u64,
 ) {
-    let mut key = None;
-    // tungstenite's Callback fixes this signature (a rejection is a whole HTTP response).
-    #[allow(clippy::result_large_err)]
-    let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-        match app_key_of(req.uri().path()) {
-            Some(k) => {
-                key = Some(k.to_owned());
-                Ok(resp)
-            }
-            None => {
-                let mut not_found = ErrorResponse::new(Some("Not found: connect to /app/{app_key}\n".into()));
-                *not_found.status_mut() = StatusCode::NOT_FOUND;
-                Err(not_found)
-            }
-        }
-    };
     // Small buffers: most clients send a few short frames. tungstenite's defaults (128 KiB
     // each way) would dominate the memory of an idle connection.
     let config = WebSocketConfig::default()
@@ -116,28 +95,38 @@ async fn connection(
         .max_frame_size(Some(limits.max_message_size));
     let stream = Arc::new(stream);
     let outbox = ConnectionOutbox::new(stream.clone(), limits.max_send_queue, flusher);
-    let socket = Socket::new(stream, outbox.clone());
-    // Boxed: the handshake's state is large and only needed for a moment; unboxed, every
-    // connection's task would keep room for it for the connection's whole life.
-    let handshake = Box::pin(tokio_tungstenite::accept_hdr_async_with_config(
-        socket,
-        callback,
-        Some(config),
+    // Boxed: the handshake's state is only needed for a moment; unboxed, every connection's task
+    // would keep room for it for the connection's whole life.
+    let request = Box::pin(tokio::time::timeout(
+        limits.handshake_timeout,
+        upgrade::read_request(&stream),
     ));
-    let mut ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
-        Ok(Ok(ws)) => ws,
-        _ => {
-            // A refused handshake (404) still has its answer to deliver.
-            let _ = tokio::time::timeout(Duration::from_secs(1), outbox.flush()).await;
+    let upgrade = match request.await {
+        Ok(Outcome::Upgrade(upgrade)) => upgrade,
+        Ok(Outcome::Refuse(refusal)) => {
+            outbox.send_raw(Bytes::from(refusal.response()));
+            Box::pin(end_connection(&outbox, &stream)).await;
             return;
         }
+        Ok(Outcome::Gone) | Err(_) => return,
     };
-    let key = key.unwrap_or_default();
+    outbox.send_raw(Bytes::from(upgrade.response));
+    let socket = Socket::new(stream, outbox.clone());
+    // Boxed for the same reason; the head's buffer is gone, only the bytes behind it are kept.
+    let mut ws = Box::pin(WebSocketStream::from_partially_read(
+        socket,
+        upgrade.rest,
+        Role::Server,
+        Some(config),
+    ))
+    .await;
+    let key = upgrade.app_key;
     let Some(app) = hub.app_by_key(&key).cloned() else {
         let message = format!("App key {key} does not exist on this server");
         Box::pin(refuse(&mut ws, &outbox, ErrorCode::AppNotFound, &message)).await;
         return;
     };
+    drop(key);
     let slot = match app.try_connect() {
         Ok(slot) => slot,
         Err(code) => {
@@ -161,17 +150,29 @@ async fn connection(
     run(ws, session, &outbox, &app, &limits, shutdown).await;
 }
 
+/// Writes what is queued, then closes the connection, our side first ([`finish`]), all within
+/// [`CLOSE_TIMEOUT`].
+async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        if matches!(outbox.flush().await, Flushed::Idle) {
+            finish(stream).await;
+        }
+    })
+    .await;
+}
+
 async fn refuse(ws: &mut Ws, outbox: &ConnectionOutbox, code: ErrorCode, message: &str) {
     outbox.send(Frame::from(error_frame(Some(code.code()), message)));
     close_gracefully(ws, outbox, code.code(), message).await;
 }
 
-/// Sends a close frame and waits (briefly) for the client's reply before the socket is dropped:
+/// Sends a close frame and waits (briefly) for the client's reply before the socket is closed:
 /// a browser whose closing frame meets a reset reports 1006 instead of our code, and would
-/// then reconnect even after a 40xx close.
+/// then reconnect even after a 40xx close. After a protocol error the stream reads nothing
+/// more, and [`finish`] discards what the client still sends.
 async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, reason: &str) {
     let _ = ws.close(Some(close_frame(code, reason))).await;
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
         if !matches!(outbox.flush().await, Flushed::Idle) {
             return;
         }
@@ -180,9 +181,36 @@ async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, rea
                 break;
             }
         }
-        outbox.flush().await;
+        if matches!(outbox.flush().await, Flushed::Idle) {
+            finish(ws.get_ref().stream()).await;
+        }
     })
     .await;
+}
+
+/// The client closed first: send tungstenite's answer (the client's code echoed, or 1002 for a
+/// code no endpoint may send), then close the connection.
+async fn answer_close(ws: &mut Ws, outbox: &ConnectionOutbox) {
+    let _ = ws.flush().await;
+    end_connection(outbox, ws.get_ref().stream()).await;
+}
+
+/// The close code RFC 6455 §7.4.1 gives what the client did wrong; None when it is simply gone.
+fn close_for(error: &WsError) -> Option<(u16, String)> {
+    match error {
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => Some((
+            CLOSE_MESSAGE_TOO_BIG,
+            format!("Message of {size} bytes exceeds the limit of {max_size}"),
+        )),
+        WsError::Capacity(e) => Some((CLOSE_MESSAGE_TOO_BIG, e.to_string())),
+        WsError::Utf8(_) => Some((
+            CLOSE_INVALID_PAYLOAD,
+            "Invalid UTF-8 in a text message or close reason".into(),
+        )),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(e) => Some((CLOSE_PROTOCOL_ERROR, format!("Protocol error: {e}"))),
+        _ => None,
+    }
 }
 
 fn close_frame(code: u16, reason: &str) -> CloseFrame {
@@ -201,6 +229,8 @@ fn close_frame(code: u16, reason: &str) -> CloseFrame {
 enum End {
     Gone,
     Close(u16, String),
+    /// The client sent a close frame; it waits for ours.
+    ClosedByClient,
 }
 
 async fn run(
@@ -245,11 +275,12 @@ async fn run(
                         break End::Gone;
                     }
                 }
-                Some(Ok(Message::Close(_))) | Some(Ok(Message::Frame(_))) | None => break End::Gone,
-                Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
-                    break End::Close(CLOSE_MESSAGE_TOO_BIG, format!("Message of {size} bytes exceeds the limit of {max_size}"));
-                }
-                Some(Err(_)) => break End::Gone,
+                Some(Ok(Message::Close(_))) => break End::ClosedByClient,
+                Some(Ok(Message::Frame(_))) | None => break End::Gone,
+                Some(Err(error)) => match close_for(&error) {
+                    Some((code, reason)) => break End::Close(code, reason),
+                    None => break End::Gone,
+                },
             },
             // One timer per connection: the earlier of the idle and the authorisation deadline.
             _ = tokio::time::sleep_until(auth_deadline.map_or(deadline, |a| a.min(deadline))) => {
@@ -287,22 +318,9 @@ async fn run(
     };
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
-    if let End::Close(code, reason) = end {
-        Box::pin(close_gracefully(&mut ws, outbox, code, &reason)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::app_key_of;
-
-    #[test]
-    fn app_key_is_the_segment_after_app() {
-        assert_eq!(app_key_of("/app/abc"), Some("abc"));
-        assert_eq!(app_key_of("/app/abc/"), Some("abc"));
-        assert_eq!(app_key_of("/ws/app/abc"), Some("abc"));
-        assert_eq!(app_key_of("/app/"), None);
-        assert_eq!(app_key_of("/"), None);
-        assert_eq!(app_key_of("/apps/abc"), None);
+    match end {
+        End::Close(code, reason) => Box::pin(close_gracefully(&mut ws, outbox, code, &reason)).await,
+        End::ClosedByClient => Box::pin(answer_close(&mut ws, outbox)).await,
+        End::Gone => {}
     }
 }
