@@ -22,6 +22,10 @@
 mod codec;
 mod leader;
 mod link;
+#[cfg(test)]
+mod memory;
+#[cfg(test)]
+mod tests;
 mod transport;
 
 use super::webhook::EmitLog;
