@@ -1,0 +1,226 @@
+//! The node's link to the others: three tasks that run until shutdown.
+//!
+//! The reader holds a subscription to the bus and hands what it hears to the hub, reconnecting
+//! with back-off when the connection drops (and then sharing this node's state at once, since
+//! whatever changed meanwhile was never heard). The writer sends queued publishes in batches,
+//! shares state changes after a short debounce so a burst of joins travels as one snapshot,
+//! and on each heartbeat re-sends every snapshot and keeps the leader lease. The liveness
+//! check forgets nodes whose heartbeat stopped. None of them holds a lock across I/O.
+
+use super::codec::Message;
+use super::transport::{Command, Transport};
+use super::{leader, RedisCluster};
+use crate::hub::{Hub, Publish};
+use crate::protocol::{ChannelName, SocketId};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// Most queued commands one round trip carries.
+const MAX_BATCH: usize = 512;
+/// How long a stopping node spends on its goodbye.
+const GOODBYE_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// Reads the bus until shutdown, reconnecting whenever the subscription is lost.
+pub(super) async fn read_loop(
+    cluster: Arc<RedisCluster>,
+    transport: Arc<dyn Transport>,
+    hub: Arc<Hub>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    let mut was_down = false;
+    loop {
+        let mut stream = tokio::select! {
+            r = transport.subscribe() => match r {
+                Ok(s) => s,
+                Err(e) => {
+                    if !was_down {
+                        eprintln!("webman-push: cluster: Redis unreachable ({e}); serving local clients, retrying");
+                        was_down = true;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        if was_down {
+            eprintln!("webman-push: cluster: connected to Redis again; resynchronising");
+        }
+        backoff = Duration::from_millis(100);
+        // Tell the others our state now rather than at the next heartbeat.
+        cluster.mark_all_dirty(&hub);
+        loop {
+            tokio::select! {
+                received = stream.next() => match received {
+                    Some(m) => handle(&cluster, &hub, m.payload()),
+                    None => break,
+                },
+                _ = shutdown.changed() => return,
+            }
+        }
+        eprintln!("webman-push: cluster: lost the Redis connection; serving local clients, reconnecting");
+        was_down = true;
+    }
+}
+
+/// Acts on one message from another node; this node's own messages come back too and are skipped.
+fn handle(cluster: &RedisCluster, hub: &Hub, payload: &[u8]) {
+    let Some(message) = Message::decode(payload) else {
+        return;
+    };
+    if message.sender() == cluster.node_id {
+        return;
+    }
+    match message {
+        Message::Publish {
+            app_key,
+            channel,
+            event,
+            data,
+            except,
+            user_id,
+            from_client,
+            ..
+        } => {
+            let (Some(app), Ok(channel)) =
+                (hub.app_by_key(&app_key), ChannelName::parse(&channel, usize::MAX))
+            else {
+                return;
+            };
+            let except = except.as_deref().and_then(SocketId::parse);
+            let _scheduling = super::super::flusher::Batch::begin();
+            app.deliver_local(&Publish {
+                channel,
+                event,
+                data,
+                except,
+                user_id,
+                from_client,
+            });
+        }
+        Message::Snapshot {
+            node,
+            app_key,
+            snapshot,
+        } => {
+            cluster.last_seen.lock().insert(node.clone(), Instant::now());
+            if let Some(app) = hub.app_by_key(&app_key) {
+                app.apply_remote(&node, Some(snapshot));
+            }
+        }
+        Message::Terminate { app_key, user_id, .. } => {
+            if let Some(app) = hub.app_by_key(&app_key) {
+                app.terminate_local_user_connections(&user_id);
+            }
+        }
+        Message::Goodbye { node } => cluster.forget(hub, &node),
+    }
+}
+
+/// Sends what is queued, debounced snapshots and heartbeats until shutdown, then says goodbye.
+pub(super) async fn write_loop(
+    cluster: Arc<RedisCluster>,
+    transport: Arc<dyn Transport>,
+    hub: Arc<Hub>,
+    mut outgoing: mpsc::Receiver<Command>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut heartbeat = tokio::time::interval(cluster.timing.heartbeat);
+    let mut failing = false;
+    loop {
+        let mut batch = Vec::new();
+        tokio::select! {
+            Some(command) = outgoing.recv() => {
+                batch.push(command);
+                while let Ok(more) = outgoing.try_recv() {
+                    batch.push(more);
+                    if batch.len() >= MAX_BATCH { break; }
+                }
+            }
+            _ = cluster.wake.notified() => {
+                tokio::time::sleep(cluster.timing.debounce).await;
+                let dirty: Vec<String> = cluster.dirty.lock().drain().collect();
+                let snapshots = dirty.iter().filter_map(|k| cluster.snapshot_message(&hub, k));
+                batch.extend(snapshots.map(Command::Publish));
+            }
+            _ = heartbeat.tick() => {
+                cluster.dirty.lock().clear();
+                let snapshots = hub.apps().filter_map(|a| cluster.snapshot_message(&hub, &a.config.key));
+                batch.extend(snapshots.map(Command::Publish));
+                leader::keep_lease(&cluster, &*transport, &hub).await;
+            }
+            _ = shutdown.changed() => {
+                say_goodbye(&cluster, &*transport).await;
+                return;
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        match transport.execute(&batch).await {
+            Ok(()) => failing = false,
+            Err(e) => {
+                if !failing {
+                    eprintln!(
+                        "webman-push: cluster: cannot publish to Redis ({e}); messages are not forwarded"
+                    );
+                    failing = true;
+                }
+            }
+        }
+    }
+}
+
+/// Tells the others this node's clients are gone and gives the lease up, if Redis is there.
+async fn say_goodbye(cluster: &RedisCluster, transport: &dyn Transport) {
+    if !transport.connected() {
+        return;
+    }
+    let Some(goodbye) = (Message::Goodbye {
+        node: cluster.node_id.clone(),
+    })
+    .encode() else {
+        return;
+    };
+    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, async {
+        let _ = transport.execute(&[Command::Publish(goodbye)]).await;
+        leader::release(cluster, transport).await;
+    })
+    .await;
+}
+
+/// Forgets nodes whose heartbeat stopped.
+pub(super) async fn liveness_loop(
+    cluster: Arc<RedisCluster>,
+    hub: Arc<Hub>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(cluster.timing.liveness_check);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let now = Instant::now();
+                let dead: Vec<String> = cluster
+                    .last_seen
+                    .lock()
+                    .iter()
+                    .filter(|(_, seen)| now.duration_since(**seen) > cluster.timing.node_timeout)
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                for node in dead {
+                    eprintln!("webman-push: cluster: node {node} stopped answering; removing its clients");
+                    cluster.forget(&hub, &node);
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}

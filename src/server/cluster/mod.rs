@@ -1,0 +1,245 @@
+//! Scale-out over Redis: several servers sharing one Redis behave as one.
+//!
+//! All nodes of a cluster talk on one pub/sub channel (`{prefix}:bus`). A node sends:
+//! its publishes (delivered by every other node to its own subscribers), a snapshot of its state
+//! per app whenever it changes and once a second as a heartbeat, terminate requests, and a
+//! goodbye when it stops. A node whose heartbeat stops for `cluster_node_timeout` is taken as
+//! dead: its members and channels leave the cluster, with member_removed and vacated once.
+//!
+//! Webhooks about the cluster as a whole are sent by one node, the leader, which holds a short
+//! Redis lease (`{prefix}:leader`) and records what it reported in Redis sets; a node that takes
+//! the lease over compares those sets with the cluster's state and reports what nobody did
+//! while the lease changed hands (the old leader's own channels and members included). When
+//! Redis is unreachable every node keeps serving its own clients, logs it, reconnects with
+//! back-off and shares its state again once Redis is back.
+//!
+//! This module is the adapter the rest of the server sees ([`RedisCluster`]: the hub's
+//! [`ClusterAdapter`] and the webhooks' [`EmitLog`]) and the state its tasks share. The parts:
+//! [`codec`] (the messages on the wire), [`link`] (the reading, writing and liveness tasks),
+//! [`leader`] (the lease and reconciliation) and [`transport`] (Redis behind a small trait, so
+//! the unit tests run all of it in memory).
+
+mod codec;
+mod leader;
+mod link;
+#[cfg(test)]
+mod memory;
+#[cfg(test)]
+mod tests;
+mod transport;
+
+use super::webhook::EmitLog;
+use crate::hub::{ClusterAdapter, Hub, Publish};
+use codec::{member_entry, Message};
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::time::Instant;
+use transport::{Command, RedisTransport, Transport};
+
+const OUTGOING_QUEUE: usize = 100_000;
+
+/// How often the cluster's tasks act. The server uses [`Timing::new`]; unit tests shrink it.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    /// Snapshots go out at least this often, and the lease is renewed as often.
+    heartbeat: Duration,
+    /// State changes are shared after this pause, so a burst of joins travels as one snapshot.
+    debounce: Duration,
+    /// How long the leader lease lasts without renewal.
+    lease: Duration,
+    /// A node silent this long is dead.
+    node_timeout: Duration,
+    /// How often silent nodes are looked for.
+    liveness_check: Duration,
+}
+
+impl Timing {
+    fn new(node_timeout: Duration) -> Timing {
+        Timing {
+            heartbeat: Duration::from_secs(1),
+            debounce: Duration::from_millis(20),
+            lease: Duration::from_millis(3000),
+            node_timeout,
+            liveness_check: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The Redis side of the hub's cluster seam.
+pub(crate) struct RedisCluster {
+    node_id: String,
+    bus: String,
+    leader_key: String,
+    reported_prefix: String,
+    timing: Timing,
+    /// What the writer sends; bounded, so a stalled Redis costs dropped messages, not memory.
+    outgoing: mpsc::Sender<Command>,
+    receiver: Mutex<Option<mpsc::Receiver<Command>>>,
+    /// Apps whose state changed since their last snapshot went out.
+    dirty: Mutex<HashSet<String>>,
+    wake: Notify,
+    dropped: AtomicU64,
+    /// Whether this node sends the cluster's channel and member webhooks.
+    pub leader: Arc<AtomicBool>,
+    /// When each other node was last heard from.
+    last_seen: Mutex<HashMap<String, Instant>>,
+}
+
+impl RedisCluster {
+    pub fn new(prefix: &str, node_timeout: Duration) -> Arc<RedisCluster> {
+        RedisCluster::with_timing(prefix, Timing::new(node_timeout))
+    }
+
+    fn with_timing(prefix: &str, timing: Timing) -> Arc<RedisCluster> {
+        let (outgoing, receiver) = mpsc::channel(OUTGOING_QUEUE);
+        Arc::new(RedisCluster {
+            node_id: random_node_id(),
+            bus: format!("{prefix}:bus"),
+            leader_key: format!("{prefix}:leader"),
+            reported_prefix: format!("{prefix}:reported"),
+            timing,
+            outgoing,
+            receiver: Mutex::new(Some(receiver)),
+            dirty: Mutex::new(HashSet::new()),
+            wake: Notify::new(),
+            dropped: AtomicU64::new(0),
+            leader: Arc::new(AtomicBool::new(false)),
+            last_seen: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Starts the reader, the writer and the liveness check on the current runtime.
+    pub fn spawn(
+        self: &Arc<Self>,
+        url: &str,
+        hub: Arc<Hub>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), String> {
+        let transport = RedisTransport::open(url, &self.bus)?;
+        self.spawn_on(Arc::new(transport), hub, shutdown)
+    }
+
+    fn spawn_on(
+        self: &Arc<Self>,
+        transport: Arc<dyn Transport>,
+        hub: Arc<Hub>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), String> {
+        let receiver = self.receiver.lock().take().ok_or("cluster already started")?;
+        tokio::spawn(link::read_loop(
+            self.clone(),
+            transport.clone(),
+            hub.clone(),
+            shutdown.clone(),
+        ));
+        tokio::spawn(link::write_loop(
+            self.clone(),
+            transport,
+            hub.clone(),
+            receiver,
+            shutdown.clone(),
+        ));
+        tokio::spawn(link::liveness_loop(self.clone(), hub, shutdown));
+        Ok(())
+    }
+
+    fn send(&self, message: &Message) {
+        if let Some(text) = message.encode() {
+            self.queue(Command::Publish(text));
+        }
+    }
+
+    fn queue(&self, command: Command) {
+        if self.outgoing.try_send(command).is_err() {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if n == 1 || n.is_power_of_two() {
+                eprintln!("webman-push: cluster: outgoing queue full, {n} message(s) not forwarded so far");
+            }
+        }
+    }
+
+    /// A node left (goodbye) or fell silent: its state leaves every app.
+    fn forget(&self, hub: &Hub, node: &str) {
+        self.last_seen.lock().remove(node);
+        for app in hub.apps() {
+            app.apply_remote(node, None);
+        }
+    }
+
+    fn mark_all_dirty(&self, hub: &Hub) {
+        self.dirty.lock().extend(hub.apps().map(|a| a.config.key.clone()));
+        self.wake.notify_one();
+    }
+
+    /// This node's state of app `key`, encoded for the bus.
+    fn snapshot_message(&self, hub: &Hub, key: &str) -> Option<String> {
+        let app = hub.app_by_key(key)?;
+        Message::Snapshot {
+            node: self.node_id.clone(),
+            app_key: key.to_owned(),
+            snapshot: app.local_snapshot(),
+        }
+        .encode()
+    }
+
+    /// The keys of app `app_key`'s reported channels and reported members sets.
+    fn reported_keys(&self, app_key: &str) -> (String, String) {
+        let base = format!("{}:{app_key}", self.reported_prefix);
+        (format!("{base}:channels"), format!("{base}:members"))
+    }
+}
+
+impl EmitLog for RedisCluster {
+    fn emitted(&self, app_key: &str, channel: &str, user_id: Option<&str>, arrived: bool) {
+        let (channels_key, members_key) = self.reported_keys(app_key);
+        let (key, member) = match user_id {
+            Some(u) => (members_key, member_entry(channel, u)),
+            None => (channels_key, channel.to_owned()),
+        };
+        self.queue(match arrived {
+            true => Command::SetAdd { key, member },
+            false => Command::SetRemove { key, member },
+        });
+    }
+}
+
+impl ClusterAdapter for RedisCluster {
+    fn publish(&self, app_key: &str, p: &Publish) {
+        self.send(&Message::Publish {
+            node: self.node_id.clone(),
+            app_key: app_key.to_owned(),
+            channel: p.channel.to_string(),
+            event: p.event.clone(),
+            data: p.data.clone(),
+            except: p.except.as_ref().map(|s| s.to_string()),
+            user_id: p.user_id.clone(),
+            from_client: p.from_client,
+        });
+    }
+
+    fn state_changed(&self, app_key: &str) {
+        let mut dirty = self.dirty.lock();
+        if dirty.insert(app_key.to_owned()) && dirty.len() == 1 {
+            self.wake.notify_one();
+        }
+    }
+
+    fn terminate_user(&self, app_key: &str, user_id: &str) {
+        self.send(&Message::Terminate {
+            node: self.node_id.clone(),
+            app_key: app_key.to_owned(),
+            user_id: user_id.to_owned(),
+        });
+    }
+}
+
+fn random_node_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
+}

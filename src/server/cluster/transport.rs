@@ -1,0 +1,198 @@
+//! What the cluster needs from Redis, as a small trait: the bus (publish, subscribe), the
+//! leader's reported sets and the leader lease.
+//!
+//! The link and the leader only speak [`Transport`], so the same cluster logic runs against a
+//! real Redis ([`RedisTransport`]) and, in unit tests, against an in-process imitation
+//! (`memory::MemoryTransport`). One transport carries one cluster's bus: the pub/sub channel
+//! is fixed when it is made.
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use parking_lot::Mutex;
+use redis::aio::ConnectionManager;
+use std::collections::HashSet;
+use std::time::Duration;
+
+pub(super) type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A command the writer sends; a batch of them travels in one round trip, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Command {
+    /// PUBLISH an encoded message on the bus.
+    Publish(String),
+    /// Remember a reported channel or member: SADD.
+    SetAdd { key: String, member: String },
+    /// Forget it: SREM.
+    SetRemove { key: String, member: String },
+}
+
+/// One message heard on the bus. Kept as the transport received it, so that reading the
+/// payload costs no copy.
+pub(super) enum Received {
+    Redis(redis::Msg),
+    #[cfg(test)]
+    Bytes(Vec<u8>),
+}
+
+impl Received {
+    pub fn payload(&self) -> &[u8] {
+        match self {
+            Received::Redis(m) => m.get_payload_bytes(),
+            #[cfg(test)]
+            Received::Bytes(b) => b,
+        }
+    }
+}
+
+/// The operations the cluster uses. None may wait longer than a few seconds: the writer runs
+/// them between batches.
+pub(super) trait Transport: Send + Sync {
+    /// Subscribes to the bus. The stream ends when the connection is lost.
+    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>>;
+
+    /// Runs `commands` in one round trip. After a failure the next call connects afresh.
+    fn execute<'a>(&'a self, commands: &'a [Command]) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// SMEMBERS.
+    fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>>;
+
+    /// Takes the lease `key` for `holder` if nobody holds it, or extends it if `holder` does, for
+    /// `ttl`; answers whether `holder` holds it now.
+    fn hold_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>>;
+
+    /// Whether a command connection is open: a stopping node says goodbye only then, rather
+    /// than dial a Redis it could not reach.
+    fn connected(&self) -> bool;
+
+    /// Gives the lease up if `holder` holds it, so the next leader need not wait for it to expire.
+    fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+/// Holds the lease in one atomic step: extend it if ours, else take it if free.
+const HOLD_LEASE: &str = r"
+    if redis.call('get', KEYS[1]) == ARGV[1] then
+        return redis.call('pexpire', KEYS[1], ARGV[2])
+    end
+    if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+    return 0";
+
+const RELEASE_LEASE: &str =
+    r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+/// The real thing: a pub/sub connection per subscription and one shared command connection
+/// (reconnecting by itself, with short timeouts so a dead Redis cannot stall the writer).
+pub(super) struct RedisTransport {
+    client: redis::Client,
+    bus: String,
+    commands: Mutex<Option<ConnectionManager>>,
+    hold_lease: redis::Script,
+    release_lease: redis::Script,
+}
+
+impl RedisTransport {
+    pub fn open(url: &str, bus: &str) -> Result<RedisTransport, String> {
+        let client = redis::Client::open(url).map_err(|e| format!("invalid redis URL {url:?}: {e}"))?;
+        Ok(RedisTransport {
+            client,
+            bus: bus.to_owned(),
+            commands: Mutex::new(None),
+            hold_lease: redis::Script::new(HOLD_LEASE),
+            release_lease: redis::Script::new(RELEASE_LEASE),
+        })
+    }
+
+    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+        if let Some(c) = self.commands.lock().as_ref() {
+            return Ok(c.clone());
+        }
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(1);
+        let c = tokio::time::timeout(
+            Duration::from_secs(2),
+            self.client.get_connection_manager_with_config(config),
+        )
+        .await
+        .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "connect timed out")))??;
+        *self.commands.lock() = Some(c.clone());
+        Ok(c)
+    }
+}
+
+impl Transport for RedisTransport {
+    fn connected(&self) -> bool {
+        self.commands.lock().is_some()
+    }
+
+    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>> {
+        Box::pin(async move {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(&self.bus).await?;
+            Ok(pubsub.into_on_message().map(Received::Redis).boxed())
+        })
+    }
+
+    fn execute<'a>(&'a self, commands: &'a [Command]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let mut pipe = redis::pipe();
+            for command in commands {
+                match command {
+                    Command::Publish(text) => pipe.cmd("PUBLISH").arg(&self.bus).arg(text).ignore(),
+                    Command::SetAdd { key, member } => pipe.cmd("SADD").arg(key).arg(member).ignore(),
+                    Command::SetRemove { key, member } => pipe.cmd("SREM").arg(key).arg(member).ignore(),
+                };
+            }
+            let sent = pipe.query_async::<()>(&mut c).await;
+            if sent.is_err() {
+                *self.commands.lock() = None;
+            }
+            Ok(sent?)
+        })
+    }
+
+    fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            Ok(redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await?)
+        })
+    }
+
+    fn hold_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let held: i64 = self
+                .hold_lease
+                .key(key)
+                .arg(holder)
+                .arg(ttl.as_millis() as u64)
+                .invoke_async(&mut c)
+                .await?;
+            Ok(held == 1)
+        })
+    }
+
+    fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            self.release_lease
+                .key(key)
+                .arg(holder)
+                .invoke_async::<i64>(&mut c)
+                .await?;
+            Ok(())
+        })
+    }
+}
