@@ -346,11 +346,14 @@ impl ServerConfig {
                 self.api_socket_mode
             ));
         }
+        // Absolute, so that callers can name it as unix:///path whatever their working directory;
         // sun_path holds 108 bytes with the terminating NUL.
-        if self.api_socket.len() > MAX_API_SOCKET_PATH || self.api_socket.contains('\0') {
+        let path = &self.api_socket;
+        if !path.is_empty()
+            && (!path.starts_with('/') || path.len() > MAX_API_SOCKET_PATH || path.contains('\0'))
+        {
             return Err(format!(
-                "api_socket must be a path of at most {MAX_API_SOCKET_PATH} bytes without NUL, got {:?}",
-                self.api_socket
+                "api_socket must be an absolute path of at most {MAX_API_SOCKET_PATH} bytes without NUL, got {path:?}"
             ));
         }
         Ok(())
@@ -512,15 +515,18 @@ mod tests {
     }
 
     #[test]
-    fn an_api_socket_path_too_long_for_a_socket_address_is_refused() {
+    fn an_api_socket_path_that_is_relative_or_too_long_for_a_socket_address_is_refused() {
         let path = format!("/tmp/{}", "x".repeat(MAX_API_SOCKET_PATH));
         let err = ServerConfig::from_json(&format!(
             r#"{{"app_key":"k","app_secret":"s","api_socket":"{path}"}}"#
         ))
         .unwrap_err();
         assert!(
-            err.contains("api_socket must be a path of at most 107 bytes"),
+            err.contains("api_socket must be an absolute path of at most 107 bytes"),
             "{err}"
         );
+        let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_socket":"push.sock"}"#)
+            .unwrap_err();
+        assert!(err.contains("api_socket must be an absolute path"), "{err}");
     }
 }
