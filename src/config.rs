@@ -11,11 +11,11 @@ use std::net::SocketAddr;
 /// keep everybody else waiting.
 pub const MAX_API_BUSY_POLL_US: u64 = 1000;
 
-/// Smallest `webhook_max_pending_bytes` accepted: below it a handful of events would fill it.
-pub const MIN_WEBHOOK_MAX_PENDING_BYTES: usize = 16 * 1024;
-
 /// Longest `api_socket` path a Unix socket address can hold.
 pub const MAX_API_SOCKET_PATH: usize = 107;
+
+/// Smallest `webhook_max_pending_bytes` accepted: below it a handful of events would fill it.
+pub const MIN_WEBHOOK_MAX_PENDING_BYTES: usize = 16 * 1024;
 
 /// The whole server: listeners, runtime and the apps it serves.
 #[derive(Debug, Clone, Deserialize)]
@@ -469,28 +469,6 @@ mod tests {
     }
 
     #[test]
-    fn a_webhook_retry_interval_outside_its_range_is_refused_naming_the_key() {
-        for bad in ["0", "61"] {
-            let err = ServerConfig::from_json(&format!(
-                r#"{{"app_key":"k","app_secret":"s","webhook_retry_interval":{bad}}}"#
-            ))
-            .unwrap_err();
-            assert!(err.contains("webhook_retry_interval"), "{err}");
-        }
-    }
-
-    #[test]
-    fn a_webhook_max_pending_bytes_under_16_kib_is_refused_naming_the_key() {
-        let err =
-            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","webhook_max_pending_bytes":1000}"#)
-                .unwrap_err();
-        assert!(
-            err.contains("webhook_max_pending_bytes must be at least 16384"),
-            "{err}"
-        );
-    }
-
-    #[test]
     fn api_socket_mode_is_octal_text_or_a_php_octal_number_at_most_0777() {
         let mode = |m: &str| {
             ServerConfig::from_json(&format!(
@@ -528,5 +506,27 @@ mod tests {
         let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_socket":"push.sock"}"#)
             .unwrap_err();
         assert!(err.contains("api_socket must be an absolute path"), "{err}");
+    }
+
+    #[test]
+    fn a_webhook_retry_interval_outside_its_range_is_refused_naming_the_key() {
+        for bad in ["0", "61"] {
+            let err = ServerConfig::from_json(&format!(
+                r#"{{"app_key":"k","app_secret":"s","webhook_retry_interval":{bad}}}"#
+            ))
+            .unwrap_err();
+            assert!(err.contains("webhook_retry_interval"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_max_pending_bytes_under_16_kib_is_refused_naming_the_key() {
+        let err =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","webhook_max_pending_bytes":1000}"#)
+                .unwrap_err();
+        assert!(
+            err.contains("webhook_max_pending_bytes must be at least 16384"),
+            "{err}"
+        );
     }
 }
