@@ -1,7 +1,7 @@
 <?php
 // Api::trigger calls per second from one PHP process (issue 8, scenario 4).
 // Usage: php -d extension=target/release/libwebman_push.so bench/api_trigger.php \
-//            http://127.0.0.1:39232 KEY SECRET [CALLS]
+//            http://127.0.0.1:39232 KEY SECRET [CALLS]      (or unix:///path/to/api_socket)
 // Publishes CALLS small events to a channel nobody subscribes to, one at a time, as an app would;
 // prints one JSON line: calls, ok (returned true), seconds, calls_per_sec, php_cpu_seconds.
 

@@ -9,4 +9,6 @@ return [
     'app_secret' => 'bench-secret',
     'app_id'     => '1024',
     'threads'    => (int)(getenv('BENCH_SERVER_THREADS') ?: 2),
+    // The HTTP API on a Unix socket too, for the php_unix step; '' (BENCH_API_SOCKET=) = none.
+    'api_socket' => getenv('BENCH_API_SOCKET') !== false ? getenv('BENCH_API_SOCKET') : '/tmp/webman-push-bench.sock',
 ];

@@ -2,9 +2,10 @@
 # Runs the issue-8 benchmarks against a real server process and writes bench/results.md.
 #
 # Usage: bench/run.sh [step ...]
-#   steps: connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php churn
-#          floor profile (default: all of them; fanoutmax1/fanoutmax16/fanout10k1 are max rate with 1 or
-#          16 events in flight instead of 4; api64 publishes over 64 connections instead of 4)
+#   steps: connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php
+#          php_unix churn floor profile (default: all of them; fanoutmax1/fanoutmax16/fanout10k1 are max
+#          rate with 1 or 16 events in flight instead of 4; api64 publishes over 64 connections instead
+#          of 4; php_unix is php over the server's api_socket instead of TCP)
 # Each step starts a fresh server (php/bin/webman-push-server bench/app.php, fixed ports), runs
 # target/release/push-bench against it, stops it, and saves the output in bench/results/<step>.txt;
 # bench/results.md is then regenerated from every bench/results/*.txt (bench/summarize.php).
@@ -14,6 +15,7 @@
 #   BENCH_WAIT_LOAD=0.5  before each step, wait until the 1-minute load average is below this
 #   BENCH_WAIT_MAX=600   ... but at most this many seconds (then run anyway and record the load)
 #   BENCH_WS_PORT=39131 BENCH_API_PORT=39232 BENCH_SERVER_THREADS=2
+#   BENCH_API_SOCKET=/tmp/webman-push-bench.sock  the server's api_socket (the php_unix step)
 #   BENCH_SKIP_BUILD=1   use the binaries already in target/release
 set -euo pipefail
 
@@ -22,6 +24,7 @@ cd "$root"
 export BENCH_WS_PORT=${BENCH_WS_PORT:-39131}
 export BENCH_API_PORT=${BENCH_API_PORT:-39232}
 export BENCH_SERVER_THREADS=${BENCH_SERVER_THREADS:-2}
+export BENCH_API_SOCKET=${BENCH_API_SOCKET:-/tmp/webman-push-bench.sock}
 quick=${BENCH_QUICK:-0}
 wait_load=${BENCH_WAIT_LOAD:-0.5}
 wait_max=${BENCH_WAIT_MAX:-600}
@@ -31,7 +34,7 @@ mkdir -p "$results"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-all_steps=(connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php churn floor profile)
+all_steps=(connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php php_unix churn floor profile)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${all_steps[@]}")
 for s in "${steps[@]}"; do
@@ -241,6 +244,7 @@ for s in "${steps[@]}"; do
         api)         run_step api api --publishers 4 --duration "$d_api" ;;
         api64)       run_step api64 api --publishers 64 --duration "$d_api" ;;
         php)         run_step php php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
+        php_unix)    run_step php_unix php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php --unix "$BENCH_API_SOCKET" ;;
         churn)       run_step churn churn --rounds "$churn_r" --connections "$churn_n" ;;
         floor)       floor_step ;;
         profile)     profile_step ;;

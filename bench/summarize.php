@@ -3,7 +3,7 @@
 // Usage: php bench/summarize.php bench/results > bench/results.md
 
 $dir = rtrim($argv[1] ?? __DIR__ . '/results', '/');
-$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'churn'];
+$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'php_unix', 'churn'];
 
 /** @return array{head: array<string,string>, json: ?array, text: string}|null */
 function load_step(string $file): ?array
@@ -93,6 +93,12 @@ if ($p = $j('php')) {
     $rows[] = ['`Api::trigger` ≥ 40,000 calls/s from one PHP process',
         n($p['calls_per_sec']) . ' calls/s (' . n($p['ok']) . '/' . n($p['calls']) . ' true; PHP CPU ' . $p['php_cpu_s'] . ' s in ' . $p['seconds'] . ' s)',
         verdict($p['calls_per_sec'] >= 40000)];
+}
+if (($p = $j('php')) && ($u = $j('php_unix'))) {
+    $rows[] = ['`Api::trigger` over the Unix socket ≥ 1.5× over TCP (one PHP process)',
+        n($u['calls_per_sec']) . ' calls/s (' . n($u['ok']) . '/' . n($u['calls']) . ' true; PHP CPU ' . $u['php_cpu_s'] . ' s) = '
+        . round($u['calls_per_sec'] / max(1, $p['calls_per_sec']), 2) . '× TCP',
+        verdict($u['calls_per_sec'] >= 1.5 * $p['calls_per_sec'])];
 }
 if ($c = $j('churn')) {
     $rows[] = ["memory flat (no growth over 5%) over {$c['rounds']} rounds of " . n($c['connections']) . ' connect/disconnect',

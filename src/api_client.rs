@@ -1,5 +1,5 @@
-//! A blocking HTTP/1.1 client for the push server's HTTP API over plain `http://`: the transport of
-//! the PHP `Api` class.
+//! A blocking HTTP/1.1 client for the push server's HTTP API over plain `http://` or its Unix socket
+//! (`unix://`): the transport of the PHP `Api` class.
 //!
 //! Why not a general-purpose client: an `Api::trigger` is one small request and one small answer on
 //! a kept-alive loopback or LAN connection, so what it costs is the round trip and the syscalls
@@ -11,7 +11,7 @@
 //! needs to answer (bench/notes.md). Response heads are parsed by `httparse`; bodies are read by
 //! Content-Length, chunked, or to the end of the stream.
 //!
-//! Connections are pooled per process and per `host:port`. A connection inherited through `fork()`
+//! Connections are pooled per process and per [`Peer`] (`host:port` or socket path). A connection inherited through `fork()`
 //! is never used by the child (both processes would read each other's answers); it is dropped there,
 //! which closes only the child's descriptor. A connection goes back to the pool only after an answer
 //! that ended exactly where the bytes received ended, and is taken from it only while nothing
@@ -19,10 +19,14 @@
 //! caller the answer to an earlier request. Requests whose line or `Host` would carry a control
 //! byte or space are refused before anything is sent, so no caller string can split a request.
 
+mod socket;
+
+pub use socket::Peer;
+
 use parking_lot::Mutex;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::AsRawFd;
+use socket::Socket;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How long to keep retrying `recv` before sleeping: a push server answers a publish in tens of
@@ -71,10 +75,7 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Sends one request to `authority` (`host:port`) and reads the answer, reusing a pooled connection
-/// when there is one. `target` is the request target (path and query). A request that fails on a
-/// reused connection before any byte of an answer arrived is sent once more on a new connection:
-/// the server closed an idle connection, so it never saw the request.
+/// Sends one request to `authority` (`host:port`) over TCP: [`request_to`] with [`Peer::Tcp`].
 pub fn request(
     authority: &str,
     method: &str,
@@ -82,12 +83,31 @@ pub fn request(
     body: &[u8],
     timeout: Duration,
 ) -> Result<Response, Error> {
-    check_request(authority, method, target)?;
+    request_to(Peer::Tcp(authority), method, target, body, timeout)
+}
+
+/// Sends one request to `peer` and reads the answer, reusing a pooled connection when there is
+/// one. `target` is the request target (path and query). A request that fails on a reused
+/// connection before any byte of an answer arrived is sent once more on a new connection: the
+/// server closed an idle connection (or restarted), so it never saw the request.
+pub fn request_to(
+    peer: Peer<'_>,
+    method: &str,
+    target: &str,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Response, Error> {
+    let host = match peer {
+        Peer::Tcp(authority) => authority,
+        // The server routes by path only; a Unix socket has no host to name.
+        Peer::Unix(_) => "localhost",
+    };
+    check_request(host, method, target)?;
     let deadline = Instant::now() + timeout;
-    let message = encode_request(authority, method, target, body);
-    if let Some(conn) = take_pooled(authority) {
+    let message = encode_request(host, method, target, body);
+    if let Some(conn) = take_pooled(peer) {
         match conn.exchange(&message, deadline) {
-            Ok(done) => return Ok(done.finish(authority)),
+            Ok(done) => return Ok(done.finish()),
             Err(Failure {
                 error: Error::Io(_),
                 answered: false,
@@ -95,20 +115,20 @@ pub fn request(
             Err(Failure { error, .. }) => return Err(error),
         }
     }
-    let conn = Conn::open(authority, deadline)?;
+    let conn = Conn::open(peer, deadline)?;
     conn.exchange(&message, deadline)
-        .map(|done| done.finish(authority))
+        .map(Done::finish)
         .map_err(|f| f.error)
 }
 
 /// Refuses what would not reach the server as exactly one request: a CR or LF in the target or
 /// `Host` would end the line early and start an injected header or request.
-fn check_request(authority: &str, method: &str, target: &str) -> Result<(), Error> {
+fn check_request(host: &str, method: &str, target: &str) -> Result<(), Error> {
     let visible = |b: u8| b > b' ' && b < 0x7f;
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(Error::InvalidRequest("the method must be an uppercase word"));
     }
-    if authority.is_empty() || !authority.bytes().all(|b| visible(b) && b != b'/') {
+    if host.is_empty() || !host.bytes().all(|b| visible(b) && b != b'/') {
         return Err(Error::InvalidRequest(
             "the authority must be host:port without spaces or control bytes",
         ));
@@ -121,9 +141,9 @@ fn check_request(authority: &str, method: &str, target: &str) -> Result<(), Erro
     Ok(())
 }
 
-fn encode_request(authority: &str, method: &str, target: &str, body: &[u8]) -> Vec<u8> {
+fn encode_request(host: &str, method: &str, target: &str, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(160 + target.len() + body.len());
-    let _ = write!(out, "{method} {target} HTTP/1.1\r\nHost: {authority}\r\n");
+    let _ = write!(out, "{method} {target} HTTP/1.1\r\nHost: {host}\r\n");
     if method != "GET" || !body.is_empty() {
         let _ = write!(
             out,
@@ -138,21 +158,45 @@ fn encode_request(authority: &str, method: &str, target: &str, body: &[u8]) -> V
 
 static POOL: Mutex<Vec<Conn>> = Mutex::new(Vec::new());
 
-fn take_pooled(authority: &str) -> Option<Conn> {
+fn take_pooled(peer: Peer<'_>) -> Option<Conn> {
     let pid = std::process::id();
     let mut pool = POOL.lock();
     // Connections inherited through fork() belong to the parent.
     pool.retain(|c| c.pid == pid);
-    let i = pool.iter().rposition(|c| c.authority == authority)?;
+    let i = pool.iter().rposition(|c| c.peer.is(peer))?;
     let conn = pool.swap_remove(i);
     drop(pool);
-    conn.idle_and_open().then_some(conn)
+    // Stray bytes would be read as the next answer; an end of stream means the server closed it.
+    conn.socket.idle_and_open().then_some(conn)
+}
+
+/// A [`Peer`] a pooled connection is kept for.
+enum PeerKey {
+    Tcp(String),
+    Unix(PathBuf),
+}
+
+impl PeerKey {
+    fn of(peer: Peer<'_>) -> PeerKey {
+        match peer {
+            Peer::Tcp(authority) => PeerKey::Tcp(authority.to_owned()),
+            Peer::Unix(path) => PeerKey::Unix(path.to_owned()),
+        }
+    }
+
+    fn is(&self, peer: Peer<'_>) -> bool {
+        match (self, peer) {
+            (PeerKey::Tcp(a), Peer::Tcp(b)) => a == b,
+            (PeerKey::Unix(a), Peer::Unix(b)) => a.as_path() == b as &Path,
+            _ => false,
+        }
+    }
 }
 
 struct Conn {
-    authority: String,
+    peer: PeerKey,
     pid: u32,
-    stream: TcpStream,
+    socket: Socket,
     buf: Vec<u8>,
 }
 
@@ -170,9 +214,8 @@ struct Done {
 }
 
 impl Done {
-    fn finish(self, authority: &str) -> Response {
+    fn finish(self) -> Response {
         if self.keep_alive {
-            debug_assert_eq!(self.conn.authority, authority);
             let mut pool = POOL.lock();
             if pool.len() < MAX_POOLED {
                 pool.push(self.conn);
@@ -183,30 +226,13 @@ impl Done {
 }
 
 impl Conn {
-    fn open(authority: &str, deadline: Instant) -> Result<Conn, Error> {
-        let addrs: Vec<SocketAddr> = authority.to_socket_addrs().map_err(Error::Connect)?.collect();
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "the address resolved to nothing");
-        for addr in addrs {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::TimedOut);
-            }
-            match TcpStream::connect_timeout(&addr, left) {
-                Ok(stream) => {
-                    stream.set_nodelay(true).map_err(Error::Connect)?;
-                    stream.set_nonblocking(true).map_err(Error::Connect)?;
-                    return Ok(Conn {
-                        authority: authority.to_owned(),
-                        pid: std::process::id(),
-                        stream,
-                        buf: Vec::with_capacity(1024),
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => return Err(Error::TimedOut),
-                Err(e) => last = e,
-            }
-        }
-        Err(Error::Connect(last))
+    fn open(peer: Peer<'_>, deadline: Instant) -> Result<Conn, Error> {
+        Ok(Conn {
+            peer: PeerKey::of(peer),
+            pid: std::process::id(),
+            socket: Socket::connect(peer, deadline)?,
+            buf: Vec::with_capacity(1024),
+        })
     }
 
     fn exchange(mut self, message: &[u8], deadline: Instant) -> Result<Done, Failure> {
@@ -237,19 +263,13 @@ impl Conn {
         })
     }
 
-    /// Whether nothing arrived since the last answer: stray bytes would be read as the next answer,
-    /// and an end of stream means the server closed it. One non-blocking peek.
-    fn idle_and_open(&self) -> bool {
-        matches!(self.stream.peek(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
-    }
-
     fn send_all(&mut self, mut bytes: &[u8], deadline: Instant) -> Result<(), Error> {
         while !bytes.is_empty() {
-            match self.stream.write(bytes) {
+            match self.socket.send(bytes) {
                 Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
                 Ok(n) => bytes = &bytes[n..],
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait(&self.stream, libc::POLLOUT, deadline)?
+                    self.socket.wait(libc::POLLOUT, deadline)?
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::Io(e)),
@@ -390,7 +410,7 @@ impl Reader<'_> {
         }
         let mut chunk = [0u8; 8192];
         loop {
-            match self.conn.stream.read(&mut chunk) {
+            match self.conn.socket.recv(&mut chunk) {
                 Ok(n) => {
                     self.received |= n > 0;
                     self.conn.buf.extend_from_slice(&chunk[..n]);
@@ -401,7 +421,7 @@ impl Reader<'_> {
                         // (Pausing longer between attempts measured slower: 21k vs 24k calls/s.)
                         std::hint::spin_loop();
                     } else {
-                        wait(&self.conn.stream, libc::POLLIN, self.deadline)?;
+                        self.conn.socket.wait(libc::POLLIN, self.deadline)?;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -419,33 +439,4 @@ enum Framing {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Sleeps until the socket is ready for `events` or the deadline passes.
-fn wait(stream: &TcpStream, events: libc::c_short, deadline: Instant) -> Result<(), Error> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(Error::TimedOut);
-    }
-    let mut fd = libc::pollfd {
-        fd: stream.as_raw_fd(),
-        events,
-        revents: 0,
-    };
-    // Round up so a sub-millisecond remainder still waits instead of spinning on poll(0).
-    let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: one valid pollfd that lives for the duration of the call.
-    let ready = unsafe { libc::poll(&mut fd, 1, ms) };
-    if ready < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(())
-        } else {
-            Err(Error::Io(e))
-        };
-    }
-    if ready == 0 && Instant::now() >= deadline {
-        return Err(Error::TimedOut);
-    }
-    Ok(())
 }

@@ -11,6 +11,9 @@ use std::net::SocketAddr;
 /// keep everybody else waiting.
 pub const MAX_API_BUSY_POLL_US: u64 = 1000;
 
+/// Longest `api_socket` path a Unix socket address can hold.
+pub const MAX_API_SOCKET_PATH: usize = 107;
+
 /// Smallest `webhook_max_pending_bytes` accepted: below it a handful of events would fill it.
 pub const MIN_WEBHOOK_MAX_PENDING_BYTES: usize = 16 * 1024;
 /// Largest `backlog` accepted; the kernel lowers any value to its `somaxconn` anyway.
@@ -62,6 +65,11 @@ pub struct ServerConfig {
     pub api_pending_body_per_ip: usize,
     /// Bytes of unfinished request bodies the server holds over all clients (503 beyond).
     pub api_pending_body_total: usize,
+    /// Path of a Unix domain socket that serves the HTTP API too, for callers on this host; empty: none.
+    pub api_socket: String,
+    /// Permission bits of `api_socket` (`'0660'` or PHP's `0660`): who on this host may publish.
+    #[serde(deserialize_with = "file_mode")]
+    pub api_socket_mode: u32,
     /// Scale-out: `redis://host:port[/db]` shared by every node; empty runs a single node.
     pub redis: String,
     /// Prefix of the Redis keys and pub/sub channel, so several clusters can share one Redis.
@@ -91,6 +99,8 @@ impl Default for ServerConfig {
             api_body_timeout: 10.0,
             api_pending_body_per_ip: 8 << 20,
             api_pending_body_total: 64 << 20,
+            api_socket: String::new(),
+            api_socket_mode: 0o660,
             redis: String::new(),
             redis_prefix: "webman-push".into(),
             cluster_node_timeout: 5,
@@ -159,6 +169,24 @@ pub enum WebhookNames {
     Webman,
     /// `channel_occupied` / `channel_vacated`, `member_added` / `member_removed`.
     Pusher,
+}
+
+/// A file mode from an octal string (`"0660"`, `"660"`) or a number (PHP's `0660` literal is 432).
+fn file_mode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Mode {
+        S(String),
+        N(u32),
+    }
+    match Mode::deserialize(d)? {
+        Mode::N(n) => Ok(n),
+        Mode::S(s) => u32::from_str_radix(s.trim().trim_start_matches("0o"), 8).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "api_socket_mode must be an octal mode like '0660', got {s:?}"
+            ))
+        }),
+    }
 }
 
 fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -341,8 +369,29 @@ impl ServerConfig {
                 self.api_pending_body_total, self.api_pending_body_per_ip
             ));
         }
+        self.validate_api_socket()?;
         self.websocket_addr()?;
         self.api_addr()?;
+        Ok(())
+    }
+
+    fn validate_api_socket(&self) -> Result<(), String> {
+        if self.api_socket_mode > 0o777 {
+            return Err(format!(
+                "api_socket_mode must be permission bits of at most 0777 (write '0660' or 0660), got {:o} in octal",
+                self.api_socket_mode
+            ));
+        }
+        // Absolute, so that callers can name it as unix:///path whatever their working directory;
+        // sun_path holds 108 bytes with the terminating NUL.
+        let path = &self.api_socket;
+        if !path.is_empty()
+            && (!path.starts_with('/') || path.len() > MAX_API_SOCKET_PATH || path.contains('\0'))
+        {
+            return Err(format!(
+                "api_socket must be an absolute path of at most {MAX_API_SOCKET_PATH} bytes without NUL, got {path:?}"
+            ));
+        }
         Ok(())
     }
 }
@@ -453,6 +502,46 @@ mod tests {
         assert!(err.contains("api_busy_poll_us must be at most 1000"), "{err}");
         let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_busy_poll_us":0}"#).unwrap();
         assert_eq!(c.api_busy_poll_us, 0);
+    }
+
+    #[test]
+    fn api_socket_mode_is_octal_text_or_a_php_octal_number_at_most_0777() {
+        let mode = |m: &str| {
+            ServerConfig::from_json(&format!(
+                r#"{{"app_key":"k","app_secret":"s","api_socket_mode":{m}}}"#
+            ))
+            .map(|c| c.api_socket_mode)
+        };
+        assert_eq!(
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s"}"#)
+                .unwrap()
+                .api_socket_mode,
+            0o660
+        );
+        assert_eq!(mode(r#""0600""#), Ok(0o600));
+        assert_eq!(mode("432"), Ok(0o660));
+        assert!(mode(r#""rw""#)
+            .unwrap_err()
+            .contains("api_socket_mode must be an octal mode"));
+        assert!(mode("660")
+            .unwrap_err()
+            .contains("api_socket_mode must be permission bits"));
+    }
+
+    #[test]
+    fn an_api_socket_path_that_is_relative_or_too_long_for_a_socket_address_is_refused() {
+        let path = format!("/tmp/{}", "x".repeat(MAX_API_SOCKET_PATH));
+        let err = ServerConfig::from_json(&format!(
+            r#"{{"app_key":"k","app_secret":"s","api_socket":"{path}"}}"#
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("api_socket must be an absolute path of at most 107 bytes"),
+            "{err}"
+        );
+        let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","api_socket":"push.sock"}"#)
+            .unwrap_err();
+        assert!(err.contains("api_socket must be an absolute path"), "{err}");
     }
 
     #[test]

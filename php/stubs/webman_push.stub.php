@@ -34,13 +34,14 @@ class PushException extends \Exception
 class Api
 {
     /**
-     * @param string $api_address The HTTP API's base URL, e.g. `http://127.0.0.1:3232` (trailing slash allowed).
+     * @param string $api_address The HTTP API's base URL, e.g. `http://127.0.0.1:3232` (trailing slash allowed),
+     *        or the server's `api_socket` on this host as `unix:///path/to/webman-push.sock`.
      * @param string $app_key     The app's key (config `app_key`).
      * @param string $app_secret  The app's secret (config `app_secret`).
      * @param array{timeout?: int|float, app_id?: string|int, encryption_master_key_base64?: string}|null $options
      *        `timeout`: seconds per request (default 2); `app_id`: the id in /apps/{id}/... (default '1024');
      *        `encryption_master_key_base64`: 32 bytes, base64, for private-encrypted- channels.
-     * @throws PushException When the address is not http(s)://, the key or secret is empty, or an option is invalid.
+     * @throws PushException When the address is not http(s):// or unix:///, the key or secret is empty, or an option is invalid.
      */
     public function __construct(mixed $api_address, mixed $app_key, mixed $app_secret, mixed $options = null)
     {

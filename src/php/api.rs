@@ -66,7 +66,8 @@ fn string_pairs(params: Option<&Zval>) -> PhpResult<Vec<(String, String)>> {
 
 #[php_impl]
 impl Api {
-    /// `new Api('http://127.0.0.1:3232', $app_key, $app_secret[, $options])`; options:
+    /// `new Api('http://127.0.0.1:3232', $app_key, $app_secret[, $options])`, or the server's
+    /// `api_socket` as `'unix:///path/to/webman-push.sock'`; options:
     /// `timeout` (seconds, default 2), `app_id` (default 1024), `encryption_master_key_base64`.
     pub fn __construct(
         api_address: &Zval,
@@ -78,11 +79,12 @@ impl Api {
             .trim_end_matches('/')
             .to_owned();
         // The address becomes the Host header and the start of every request line.
-        if !(address.starts_with("http://") || address.starts_with("https://"))
-            || address.bytes().any(|b| b <= b' ' || b == 0x7f)
-        {
+        let scheme_ok = address.starts_with("http://")
+            || address.starts_with("https://")
+            || address.starts_with("unix:///");
+        if !scheme_ok || address.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(push_error(format!(
-                "Invalid api_address {address:?}: expected http://host:port"
+                "Invalid api_address {address:?}: expected http://host:port or unix:///path/to/socket"
             )));
         }
         let key = coerce(app_key, "app_key")?;

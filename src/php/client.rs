@@ -1,14 +1,15 @@
 //! HTTP transport of the PHP Api: signed requests over kept-alive connections, pooled per process
 //! as webman/push's shared curl handle does.
 //!
-//! Plain `http://` goes through [`crate::api_client`] (one send and a short spin for the answer:
+//! Plain `http://` and the server's Unix socket (`unix:///path`) go through [`crate::api_client`] (one send and a short spin for the answer:
 //! the calls-per-second of `Api::trigger` are bounded by this round trip). `https://` goes through
 //! ureq with rustls; both are blocking and start no threads, which is what a PHP request thread
 //! (and a process that may fork later) needs.
 
-use crate::api_client;
+use crate::api_client::{self, Peer};
 use crate::protocol::signature::sign_api_request;
 use crate::server::unix_now;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -65,9 +66,13 @@ impl Endpoint {
             unix_now(),
             params,
         );
-        if let Some((authority, prefix)) = plain_http(&self.address) {
+        let direct = match self.address.strip_prefix("unix://") {
+            Some(path) => Some((Peer::Unix(Path::new(path)), "")),
+            None => plain_http(&self.address).map(|(authority, prefix)| (Peer::Tcp(authority), prefix)),
+        };
+        if let Some((peer, prefix)) = direct {
             let target = format!("{prefix}{full_path}?{query}");
-            return match api_client::request(authority, method, &target, body, self.timeout) {
+            return match api_client::request_to(peer, method, &target, body, self.timeout) {
                 Ok(r) => Reply {
                     status: r.status,
                     body: String::from_utf8_lossy(&r.body).into_owned(),

@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
 /// How long after another connection's request the server counts as shared between callers.
 const SHARED_FOR: Duration = Duration::from_millis(1);
@@ -45,7 +44,7 @@ pub(crate) struct Callers {
 }
 
 impl Callers {
-    /// `window` zero turns polling off: connections then behave exactly as a `TcpStream`.
+    /// `window` zero turns polling off: connections then behave exactly as their socket.
     pub fn new(window: Duration, flushers: Arc<Flushers>) -> Arc<Callers> {
         Arc::new(Callers {
             window,
@@ -74,9 +73,10 @@ impl Callers {
     }
 }
 
-pub(crate) struct BusyPoll {
+/// A connected socket (TCP or Unix: `recv` works the same on both) that polls for a quick caller.
+pub(crate) struct BusyPoll<S> {
     id: u64,
-    stream: TcpStream,
+    stream: S,
     callers: Arc<Callers>,
     /// When the last answer was written, until the next request settles whether it was quick.
     answered_at: Option<Instant>,
@@ -85,8 +85,8 @@ pub(crate) struct BusyPoll {
     hits_in_row: u32,
 }
 
-impl BusyPoll {
-    pub fn new(stream: TcpStream, callers: Arc<Callers>) -> BusyPoll {
+impl<S: AsRawFd> BusyPoll<S> {
+    pub fn new(stream: S, callers: Arc<Callers>) -> BusyPoll<S> {
         BusyPoll {
             id: callers.next_id.fetch_add(1, Ordering::Relaxed),
             stream,
@@ -153,7 +153,7 @@ impl BusyPoll {
     }
 }
 
-impl AsyncRead for BusyPoll {
+impl<S: AsyncRead + AsRawFd + Unpin> AsyncRead for BusyPoll<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -181,7 +181,7 @@ impl AsyncRead for BusyPoll {
     }
 }
 
-impl AsyncWrite for BusyPoll {
+impl<S: AsyncWrite + Unpin> AsyncWrite for BusyPoll<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.stream).poll_write(cx, buf);
         if !self.callers.window.is_zero() && matches!(written, Poll::Ready(Ok(_))) {

@@ -3,7 +3,8 @@
 //! Every request is signed: [`Signed`] finds the app by `auth_key` (the path's app id is not
 //! trusted, so webman's fixed `/apps/1024` works), reads the body under a size limit, and checks
 //! timestamp window, `body_md5` and signature before any handler runs. A request head must arrive
-//! within `api_head_timeout`; a body that has to be waited for is bounded by `api_body`.
+//! within `api_head_timeout`; a body that has to be waited for is bounded by `api_body`. The same
+//! router serves TCP and, with `api_socket`, a Unix socket.
 
 use super::api_body::{BodyTimedOut, BoundedBody, PendingBodies, TooManyPending};
 use super::busy_poll::{BusyPoll, Callers};
@@ -24,9 +25,11 @@ use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use serde_json::{json, Map, Value};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
 
 #[derive(Clone)]
@@ -35,42 +38,77 @@ struct ApiState {
     limits: Arc<Limits>,
 }
 
+/// Every Unix-socket caller is accounted as this one peer: it has no address, and only processes
+/// on this host that the socket's mode lets in can be one. No TCP peer has this address.
+const UNIX_PEER: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+
+/// Serves the API on `listener` and, when `api_socket` is set, on `unix` too; both share one
+/// router, one set of busy-poll callers and one pending-body budget.
 pub(crate) async fn serve(
     listener: TcpListener,
+    unix: Option<UnixListener>,
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flushers: Arc<Flushers>,
     shutdown: watch::Receiver<bool>,
 ) {
-    let callers = Callers::new(limits.api_busy_poll, flushers);
-    let pending = Arc::new(PendingBodies::new(
-        limits.api_pending_body_per_ip,
-        limits.api_pending_body_total,
-    ));
-    let app = router(ApiState {
-        hub,
-        limits: limits.clone(),
+    let spawner = Arc::new(Spawner {
+        callers: Callers::new(limits.api_busy_poll, flushers),
+        pending: Arc::new(PendingBodies::new(
+            limits.api_pending_body_per_ip,
+            limits.api_pending_body_total,
+        )),
+        app: router(ApiState {
+            hub,
+            limits: limits.clone(),
+        }),
+        limits,
+        shutdown: shutdown.clone(),
     });
-    let stop = shutdown.clone();
-    super::accept_loop(listener, "HTTP API connections", stop, |stream| {
+    let tcp = super::accept_loop(listener, "HTTP API connections", shutdown.clone(), |stream| {
         let ip = stream
             .peer_addr()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-        let stream = BusyPoll::new(stream, callers.clone());
+        spawner.spawn(stream, ip);
+    });
+    match unix {
+        None => tcp.await,
+        Some(unix) => {
+            let local =
+                super::api_socket::accept_loop(unix, shutdown, |stream| spawner.spawn(stream, UNIX_PEER));
+            tokio::join!(tcp, local);
+        }
+    }
+}
+
+/// What every connection of the API shares, whichever listener accepted it.
+struct Spawner {
+    callers: Arc<Callers>,
+    pending: Arc<PendingBodies>,
+    app: Router,
+    limits: Arc<Limits>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Spawner {
+    fn spawn<S: Stream>(&self, stream: S, ip: IpAddr) {
         let bodies = Bodies {
             ip,
-            pending: pending.clone(),
-            limits: limits.clone(),
+            pending: self.pending.clone(),
+            limits: self.limits.clone(),
         };
         tokio::spawn(InlineWake::new(connection(
-            stream,
-            app.clone(),
+            BusyPoll::new(stream, self.callers.clone()),
+            self.app.clone(),
             bodies,
-            shutdown.clone(),
+            self.shutdown.clone(),
         )));
-    })
-    .await;
+    }
 }
+
+/// A connected socket the API can serve: TCP or Unix.
+trait Stream: AsyncRead + AsyncWrite + AsRawFd + Unpin + Send + 'static {}
+impl<S: AsyncRead + AsyncWrite + AsRawFd + Unpin + Send + 'static> Stream for S {}
 
 /// Where one connection's request bodies are accounted.
 struct Bodies {
@@ -80,7 +118,12 @@ struct Bodies {
 }
 
 /// One keep-alive connection. On shutdown the request in progress is answered, then it closes.
-async fn connection(stream: BusyPoll, app: Router, bodies: Bodies, mut shutdown: watch::Receiver<bool>) {
+async fn connection<S: Stream>(
+    stream: BusyPoll<S>,
+    app: Router,
+    bodies: Bodies,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let (head_timeout, body_timeout) = (bodies.limits.api_head_timeout, bodies.limits.api_body_timeout);
     let app = TowerToHyperService::new(app);
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {

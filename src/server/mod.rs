@@ -1,12 +1,14 @@
 //! The transports and their runtime: a WebSocket server and an HTTP API over one [`Hub`].
 //!
-//! [`PushServer::start`] binds both listeners synchronously (so a busy port is an error the caller
-//! sees, not a silent task failure), then starts a tokio runtime whose threads block every signal:
-//! signals belong to the embedding process (workerman drives its workers with them). The runtime
+//! [`PushServer::start`] binds both listeners, and the HTTP API's Unix socket when `api_socket` is
+//! set, synchronously (so a busy port is an error the caller sees, not a silent task failure), then
+//! starts a tokio runtime whose threads block every signal: signals belong to the embedding process
+//! (workerman drives its workers with them). The runtime
 //! must be created after any `fork()`: a forked child inherits none of its threads, so a server
 //! found in a process other than the one that started it is forgotten, never dropped.
 
 mod api_body;
+mod api_socket;
 mod busy_poll;
 mod cluster;
 mod flusher;
@@ -40,6 +42,11 @@ pub enum StartError {
         addr: SocketAddr,
         error: std::io::Error,
     },
+    /// The HTTP API's Unix socket (`api_socket`) could not be set up.
+    Socket {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
     Runtime(std::io::Error),
 }
 
@@ -49,6 +56,9 @@ impl std::fmt::Display for StartError {
             StartError::Config(e) => write!(f, "{e}"),
             StartError::Bind { what, addr, error } => {
                 write!(f, "cannot listen for {what} on {addr}: {error}")
+            }
+            StartError::Socket { path, error } => {
+                write!(f, "cannot listen for the HTTP API on {}: {error}", path.display())
             }
             StartError::Runtime(e) => write!(f, "cannot start the server threads: {e}"),
         }
@@ -81,6 +91,7 @@ pub struct PushServer {
     webhooks: Arc<webhook::WebhookStats>,
     websocket_addr: SocketAddr,
     api_addr: SocketAddr,
+    api_socket: Option<api_socket::SocketFile>,
     pid: u32,
 }
 
@@ -100,6 +111,13 @@ impl PushServer {
         let api_listener = bind("the HTTP API", api_addr)?;
         let websocket_addr = ws_listener.local_addr().map_err(StartError::Runtime)?;
         let api_addr = api_listener.local_addr().map_err(StartError::Runtime)?;
+        let (unix_listener, api_socket) = match config.api_socket.as_str() {
+            "" => (None, None),
+            path => {
+                let (listener, file) = api_socket::bind(path, config.api_socket_mode)?;
+                (Some(listener), Some(file))
+            }
+        };
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.threads)
@@ -144,6 +162,10 @@ impl PushServer {
             let ws_listener = tokio::net::TcpListener::from_std(ws_listener).map_err(StartError::Runtime)?;
             let api_listener =
                 tokio::net::TcpListener::from_std(api_listener).map_err(StartError::Runtime)?;
+            let unix_listener = unix_listener
+                .map(tokio::net::UnixListener::from_std)
+                .transpose()
+                .map_err(StartError::Runtime)?;
             let flushers = Arc::new(flusher::Flushers::new(config.threads));
             flushers.spawn(&shutdown_rx);
             runtime.spawn(ws::serve(
@@ -155,6 +177,7 @@ impl PushServer {
             ));
             runtime.spawn(http_api::serve(
                 api_listener,
+                unix_listener,
                 hub.clone(),
                 limits,
                 flushers,
@@ -175,6 +198,7 @@ impl PushServer {
             webhooks,
             websocket_addr,
             api_addr,
+            api_socket,
             pid: std::process::id(),
         })
     }
@@ -189,6 +213,11 @@ impl PushServer {
 
     pub fn api_addr(&self) -> SocketAddr {
         self.api_addr
+    }
+
+    /// The HTTP API's Unix socket, when `api_socket` is set.
+    pub fn api_socket(&self) -> Option<&std::path::Path> {
+        self.api_socket.as_ref().map(|s| s.path())
     }
 
     /// Webhook requests waiting, delivered and dropped, over every receiver.
@@ -223,6 +252,8 @@ impl PushServer {
         } else {
             runtime.shutdown_timeout(STOP_TIMEOUT / 2);
         }
+        // Only now that nothing accepts on it: a caller never finds the file gone while it works.
+        self.api_socket = None;
     }
 }
 

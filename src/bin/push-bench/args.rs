@@ -18,7 +18,8 @@ Scenarios:
                subscribers, per server-CPU-second              [--publishers 4 --duration 10 --payload 0]
   php          runs bench/api_trigger.php: Api::trigger calls/s from one PHP process
                                                               [--calls 20000 --php php --php-ext PATH
-                                                               --php-script bench/api_trigger.php]
+                                                               --php-script bench/api_trigger.php
+                                                               --unix PATH: over the api_socket, not TCP]
   churn        R rounds of connecting then disconnecting N clients; server RSS after each round
                                                               [--rounds 10 --connections 10000]
 
@@ -56,6 +57,7 @@ const KNOWN: &[&str] = &[
     "php",
     "php-ext",
     "php-script",
+    "unix",
     "rounds",
 ];
 

@@ -640,7 +640,8 @@ pub async fn api(b: &Bench) -> Result<Value, String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// php: Api::trigger calls per second from one PHP process (bench/api_trigger.php).
+// php: Api::trigger calls per second from one PHP process (bench/api_trigger.php), over TCP or,
+// with --unix PATH, over the server's api_socket.
 
 pub async fn php(b: &Bench) -> Result<Value, String> {
     let calls: u64 = b.args.num("calls", 20_000)?;
@@ -651,20 +652,25 @@ pub async fn php(b: &Bench) -> Result<Value, String> {
         .to_owned();
     let script = b.args.str_or("php-script", "bench/api_trigger.php").to_owned();
     let load_start = load_avg();
-    let api_url = format!("http://{}", b.api);
+    let api_url = match b.args.str("unix") {
+        Some(path) => format!("unix://{path}"),
+        None => format!("http://{}", b.api),
+    };
+    let transport = if api_url.starts_with("unix://") {
+        "unix"
+    } else {
+        "tcp"
+    };
     let argv = vec![
         "-d".to_owned(),
         format!("extension={ext}"),
         script.clone(),
-        api_url,
+        api_url.clone(),
         b.key.clone(),
         b.secret.clone(),
         calls.to_string(),
     ];
-    println!(
-        "php: {php} -d extension={ext} {script} http://{} KEY SECRET {calls}",
-        b.api
-    );
+    println!("php: {php} -d extension={ext} {script} {api_url} KEY SECRET {calls}");
     let cpu0 = b.cpu();
     // Bounded: 2 s per call is the Api's own timeout; the whole run gets at most 10 minutes.
     let output = tokio::task::spawn_blocking(move || run_bounded(&php, &argv, Duration::from_secs(600)))
@@ -690,6 +696,7 @@ pub async fn php(b: &Bench) -> Result<Value, String> {
     );
     Ok(json!({
         "scenario": "php",
+        "transport": transport,
         "calls": r["calls"],
         "ok": ok,
         "seconds": r["seconds"],

@@ -38,6 +38,10 @@ return [
     // 'api_body_timeout' => 10,       // seconds a request body that did not come with its head may take (then 408)
     // 'api_pending_body_per_ip' => 8388608,  // bytes of unfinished HTTP API bodies one client address may have held (beyond: 429)
     // 'api_pending_body_total'  => 67108864, // bytes of unfinished HTTP API bodies held over all clients (beyond: 503)
+    // 'api_socket'       => '',       // absolute path of a Unix socket that also serves the HTTP API, e.g. runtime_path() . '/webman-push.sock'; '' = none.
+    //                                 // Same-host callers use it with new Api('unix://' . $path, …) (route.php does when it is set);
+    //                                 // a stale file is replaced, a file that is not a socket is an error, the file is removed on stop
+    // 'api_socket_mode'  => '0660',   // permissions of api_socket: who on this host may publish (owner and group by default)
 
     // Scale-out: several servers sharing one Redis behave as one (empty = a single server, no Redis needed)
     // 'redis'                => '',             // e.g. 'redis://127.0.0.1:6379'

@@ -78,8 +78,10 @@ Route::post(config('plugin.webman.push.app.auth'), function (Request $request) u
         return $json_response(403, '{"error":"Forbidden"}');
     }
 
+    // Same-host calls go over the server's Unix socket when it has one (api_socket), else over TCP.
+    $api_socket = (string)config('plugin.webman.push.app.api_socket', '');
     $pusher = new Api(
-        str_replace('0.0.0.0', '127.0.0.1', config('plugin.webman.push.app.api')),
+        $api_socket !== '' ? 'unix://' . $api_socket : str_replace('0.0.0.0', '127.0.0.1', config('plugin.webman.push.app.api')),
         config('plugin.webman.push.app.app_key'),
         config('plugin.webman.push.app.app_secret')
     );
