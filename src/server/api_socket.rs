@@ -42,7 +42,7 @@ impl Drop for SocketFile {
 }
 
 /// Binds `path` with permission bits `mode`, replacing a stale socket file.
-pub(crate) fn bind(path: &str, mode: u32) -> Result<(UnixListener, SocketFile), StartError> {
+pub(crate) fn bind(path: &str, mode: u32, backlog: i32) -> Result<(UnixListener, SocketFile), StartError> {
     let path = PathBuf::from(path);
     let failed = |error: io::Error| StartError::Socket {
         path: path.clone(),
@@ -58,6 +58,8 @@ pub(crate) fn bind(path: &str, mode: u32) -> Result<(UnixListener, SocketFile), 
     };
     // From here on a failure drops `file`, which removes what was just created.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(failed)?;
+    // Same-host callers reconnect all at once after a restart too.
+    super::set_backlog(&listener, backlog).map_err(failed)?;
     listener.set_nonblocking(true).map_err(failed)?;
     Ok((listener, file))
 }

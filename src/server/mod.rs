@@ -114,7 +114,7 @@ impl PushServer {
         let (unix_listener, api_socket) = match config.api_socket.as_str() {
             "" => (None, None),
             path => {
-                let (listener, file) = api_socket::bind(path, config.api_socket_mode)?;
+                let (listener, file) = api_socket::bind(path, config.api_socket_mode, backlog)?;
                 (Some(listener), Some(file))
             }
         };
@@ -306,8 +306,7 @@ async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// std binds with a backlog of 128; `listen(2)` again on the listening socket changes it.
-fn set_backlog(listener: &std::net::TcpListener, backlog: i32) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
+pub(crate) fn set_backlog(listener: &impl std::os::fd::AsRawFd, backlog: i32) -> std::io::Result<()> {
     // SAFETY: a plain call on a file descriptor the listener owns for the duration of the call.
     if unsafe { libc::listen(listener.as_raw_fd(), backlog) } == 0 {
         Ok(())
