@@ -112,9 +112,10 @@ async fn connection(
         }
         Ok(Outcome::Gone) | Err(_) => return,
     };
-    // Held until the connection ends: it counts against the client's address.
+    // Held until the connection ends: it counts against the client's address. Boxed: with the
+    // per-IP limits off (the default) it costs every connection's task one pointer, not 32 bytes.
     let _ip_slot = match admit(&upgrade, &stream, &hub, &limits) {
-        Ok(slot) => slot,
+        Ok(slot) => slot.map(Box::new),
         Err(refusal) => {
             outbox.send_raw(Bytes::from(refusal.response()));
             Box::pin(end_connection(&outbox, &stream)).await;
