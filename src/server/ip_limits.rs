@@ -124,6 +124,10 @@ impl Drop for IpSlot {
         let mut map = self.limits.map.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = map.by_ip.get_mut(&self.ip) {
             entry.held = entry.held.saturating_sub(1);
+            // Without a rate to remember, an address that holds nothing needs no entry.
+            if entry.held == 0 && self.limits.rate == 0 {
+                map.by_ip.remove(&self.ip);
+            }
         }
     }
 }
@@ -158,6 +162,13 @@ mod tests {
         assert!(limits.admit(ip("1.2.3.5"), now).is_ok(), "another address");
         drop(a);
         assert!(limits.admit(ip("1.2.3.4"), now).is_ok());
+    }
+
+    #[test]
+    fn without_a_rate_an_address_that_holds_nothing_leaves_the_map() {
+        let limits = Arc::new(IpLimits::new(2, 0));
+        drop(limits.admit(ip("1.2.3.4"), Instant::now()));
+        assert_eq!(limits.entries(), 0);
     }
 
     #[test]
