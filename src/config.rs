@@ -4,6 +4,8 @@
 //! validation rule lives in one place that plain Rust tests can exercise. Unknown keys (`enable`,
 //! `auth`, …) belong to other parts of the plugin and are ignored.
 
+use crate::protocol::client_ip::TrustedProxies;
+use crate::protocol::origin::AllowedOrigins;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -70,6 +72,12 @@ pub struct ServerConfig {
     /// Permission bits of `api_socket` (`'0660'` or PHP's `0660`): who on this host may publish.
     #[serde(deserialize_with = "file_mode")]
     pub api_socket_mode: u32,
+    /// Proxies (addresses, CIDR blocks) whose `X-Forwarded-For` / `X-Real-IP` name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// WebSocket connections one client address (IPv6: /64) may hold at once; 0: no limit.
+    pub max_connections_per_ip: usize,
+    /// New WebSocket connections per second one client address may open; 0: no limit.
+    pub connection_rate_per_ip: u32,
     /// Scale-out: `redis://host:port[/db]` shared by every node; empty runs a single node.
     pub redis: String,
     /// Prefix of the Redis keys and pub/sub channel, so several clusters can share one Redis.
@@ -101,6 +109,9 @@ impl Default for ServerConfig {
             api_pending_body_total: 64 << 20,
             api_socket: String::new(),
             api_socket_mode: 0o660,
+            trusted_proxies: TrustedProxies::default(),
+            max_connections_per_ip: 0,
+            connection_rate_per_ip: 0,
             redis: String::new(),
             redis_prefix: "webman-push".into(),
             cluster_node_timeout: 5,
@@ -159,6 +170,13 @@ pub struct AppConfig {
     /// Bytes of webhook state (transitions waiting for the webhook task or the grace period, and
     /// queued requests) the app may hold; events that do not fit are dropped and counted.
     pub webhook_max_pending_bytes: usize,
+    /// Origins whose pages may connect (`https://app.example.com`, `https://*.example.com`);
+    /// empty: any. Others get 403 before the upgrade.
+    pub allowed_origins: AllowedOrigins,
+    /// Also refuse upgrades without an `Origin` header (non-browser clients).
+    pub allowed_origins_strict: bool,
+    /// HTTP API requests per second for this app's key (429 beyond); 0: no limit.
+    pub api_rate_limit: u32,
 }
 
 /// Which names webhook events carry.
@@ -231,6 +249,9 @@ impl Default for AppConfig {
             webhook_retry_interval: 1.0,
             webhook_queue: 1000,
             webhook_max_pending_bytes: 8 * 1024 * 1024,
+            allowed_origins: AllowedOrigins::default(),
+            allowed_origins_strict: false,
+            api_rate_limit: 0,
         }
     }
 }
@@ -575,6 +596,33 @@ mod tests {
         assert_eq!(c.listen_backlog(), 300);
         let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","backlog":70000}"#).unwrap_err();
         assert!(err.contains("backlog must be at most 65535"), "{err}");
+    }
+
+    #[test]
+    fn origins_proxies_and_per_ip_limits_are_read_and_bad_entries_named() {
+        let c = ServerConfig::from_json(
+            r#"{"app_key":"k","app_secret":"s","allowed_origins":["https://*.example.com"],
+                "trusted_proxies":["127.0.0.1","10.0.0.0/8"],"max_connections_per_ip":5,
+                "connection_rate_per_ip":2,"api_rate_limit":100,
+                "apps":[{"key":"k2","secret":"s2","allowed_origins_strict":true}]}"#,
+        )
+        .unwrap();
+        let apps = c.all_apps();
+        assert!(apps[0]
+            .allowed_origins
+            .allows(Some(b"https://a.example.com"), false));
+        assert!(!apps[0].allowed_origins.allows(Some(b"https://evil.test"), false));
+        assert!(apps[1].allowed_origins_strict && apps[1].allowed_origins.is_empty());
+        assert!(c.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert_eq!((c.max_connections_per_ip, c.connection_rate_per_ip), (5, 2));
+        assert_eq!((apps[0].api_rate_limit, apps[1].api_rate_limit), (100, 0));
+        let err =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","allowed_origins":["example.com"]}"#)
+                .unwrap_err();
+        assert!(err.contains("allowed_origins"), "{err}");
+        let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","trusted_proxies":["x/8"]}"#)
+            .unwrap_err();
+        assert!(err.contains("trusted_proxies"), "{err}");
     }
 
     #[test]

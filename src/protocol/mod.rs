@@ -4,8 +4,10 @@
 //! Pusher documentation's vectors without a runtime; transports parse with it and hubs route with it.
 
 pub mod channel;
+pub mod client_ip;
 pub mod error;
 pub mod message;
+pub mod origin;
 pub mod request_path;
 pub mod signature;
 pub mod socket_id;

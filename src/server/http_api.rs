@@ -10,6 +10,7 @@ use super::api_body::{BodyTimedOut, BoundedBody, PendingBodies, TooManyPending};
 use super::busy_poll::{BusyPoll, Callers};
 use super::flusher::{Batch, Flushers};
 use super::inline_wake::InlineWake;
+use super::rate_limit::RateLimit;
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};
 use crate::protocol::channel::is_cache_channel;
@@ -25,6 +26,7 @@ use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ use tokio::sync::watch;
 struct ApiState {
     hub: Arc<Hub>,
     limits: Arc<Limits>,
+    /// `api_rate_limit` of the apps that set one, by key.
+    api_rates: Arc<HashMap<String, RateLimit>>,
 }
 
 /// Every Unix-socket caller is accounted as this one peer: it has no address, and only processes
@@ -52,6 +56,11 @@ pub(crate) async fn serve(
     flushers: Arc<Flushers>,
     shutdown: watch::Receiver<bool>,
 ) {
+    let api_rates = hub
+        .apps()
+        .filter(|app| app.config.api_rate_limit > 0)
+        .map(|app| (app.config.key.clone(), RateLimit::new(app.config.api_rate_limit)))
+        .collect();
     let spawner = Arc::new(Spawner {
         callers: Callers::new(limits.api_busy_poll, flushers),
         pending: Arc::new(PendingBodies::new(
@@ -61,6 +70,7 @@ pub(crate) async fn serve(
         app: router(ApiState {
             hub,
             limits: limits.clone(),
+            api_rates: Arc::new(api_rates),
         }),
         limits,
         shutdown: shutdown.clone(),
@@ -179,6 +189,8 @@ fn router(state: ApiState) -> Router {
 struct ApiError {
     status: StatusCode,
     message: String,
+    /// Seconds for a `Retry-After` header (429 from `api_rate_limit`).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -186,6 +198,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
     fn bad_request(message: impl Into<String>) -> ApiError {
@@ -195,7 +208,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": self.message }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -257,6 +276,24 @@ impl FromRequest<ApiState> for Signed {
             .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
         if !app.config.enabled {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "Application disabled"));
+        }
+        // Counted only once signed: the key is public, and unsigned requests must not use up the
+        // budget of the app's real publisher.
+        if let Some(Err(wait)) = state
+            .api_rates
+            .get(app.config.key.as_str())
+            .map(|rate| rate.take(std::time::Instant::now()))
+        {
+            return Err(ApiError {
+                retry_after: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Over this app's api_rate_limit of {} requests per second",
+                        app.config.api_rate_limit
+                    ),
+                )
+            });
         }
         Ok(Signed { app, params, body })
     }

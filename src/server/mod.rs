@@ -14,7 +14,9 @@ mod cluster;
 mod flusher;
 mod http_api;
 mod inline_wake;
+mod ip_limits;
 mod outbox;
+mod rate_limit;
 mod socket;
 mod upgrade;
 mod webhook;
@@ -81,6 +83,8 @@ pub(crate) struct Limits {
     pub api_pending_body_per_ip: usize,
     pub api_pending_body_total: usize,
     pub handshake_timeout: Duration,
+    pub trusted_proxies: crate::protocol::client_ip::TrustedProxies,
+    pub ip_limits: Arc<ip_limits::IpLimits>,
 }
 
 /// A running server. Dropping it stops it.
@@ -155,6 +159,11 @@ impl PushServer {
             api_pending_body_per_ip: config.api_pending_body_per_ip,
             api_pending_body_total: config.api_pending_body_total,
             handshake_timeout: Duration::from_secs_f64(config.handshake_timeout),
+            trusted_proxies: config.trusted_proxies.clone(),
+            ip_limits: Arc::new(ip_limits::IpLimits::new(
+                config.max_connections_per_ip,
+                config.connection_rate_per_ip,
+            )),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let webhooks = {

@@ -32,6 +32,17 @@ pub(crate) struct Upgrade {
     pub response: Vec<u8>,
     /// Bytes the client sent behind the head.
     pub rest: Vec<u8>,
+    pub edge: EdgeHeaders,
+}
+
+/// Headers that say who is connecting: checked against the app's origins and the per-IP limits
+/// before the upgrade is answered, then dropped.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct EdgeHeaders {
+    pub origin: Option<Vec<u8>>,
+    /// Every `X-Forwarded-For` value, in order, joined with commas.
+    pub forwarded_for: Option<Vec<u8>>,
+    pub real_ip: Option<Vec<u8>>,
 }
 
 /// Why a request is refused: the HTTP status and the plain-text body that explains it.
@@ -56,6 +67,7 @@ pub(crate) enum Parsed {
         head_len: usize,
         app_key: String,
         accept: String,
+        edge: EdgeHeaders,
     },
     Refuse(Refusal),
 }
@@ -87,6 +99,7 @@ pub(crate) async fn read_request(stream: &TcpStream) -> Outcome {
                 head_len,
                 app_key,
                 accept,
+                edge,
             } => {
                 let response = format!(
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -96,6 +109,7 @@ pub(crate) async fn read_request(stream: &TcpStream) -> Outcome {
                     app_key,
                     response: response.into_bytes(),
                     rest: buf[head_len..].to_vec(),
+                    edge,
                 });
             }
         }
@@ -130,9 +144,20 @@ pub(crate) fn parse(buf: &[u8]) -> Parsed {
     };
     let (mut upgrade, mut connection) = (false, false);
     let (mut versions, mut keys) = (Vec::new(), Vec::new());
+    let mut edge = EdgeHeaders::default();
     for header in req.headers.iter() {
         let name = header.name;
-        if name.eq_ignore_ascii_case("upgrade") {
+        if name.eq_ignore_ascii_case("origin") {
+            edge.origin = Some(header.value.to_vec());
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            let all = edge.forwarded_for.get_or_insert_with(Vec::new);
+            if !all.is_empty() {
+                all.push(b',');
+            }
+            all.extend_from_slice(header.value);
+        } else if name.eq_ignore_ascii_case("x-real-ip") {
+            edge.real_ip = Some(header.value.to_vec());
+        } else if name.eq_ignore_ascii_case("upgrade") {
             upgrade |= has_token(header.value, "websocket");
         } else if name.eq_ignore_ascii_case("connection") {
             connection |= has_token(header.value, "upgrade");
@@ -170,6 +195,7 @@ pub(crate) fn parse(buf: &[u8]) -> Parsed {
         head_len,
         app_key: app_key.to_owned(),
         accept: derive_accept_key(key),
+        edge,
     }
 }
 
@@ -201,16 +227,18 @@ impl Refusal {
     /// The whole HTTP answer; the connection closes after it.
     pub fn response(&self) -> Vec<u8> {
         let reason = match self.status {
+            403 => "Forbidden",
             404 => "Not Found",
             426 => "Upgrade Required",
+            429 => "Too Many Requests",
             431 => "Request Header Fields Too Large",
             _ => "Bad Request",
         };
         // RFC 6455 §4.4: name the versions the server speaks. RFC 9110 §15.5.22: a 426 names the protocol.
-        let version = if self.status == 426 {
-            "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-        } else {
-            ""
+        let version = match self.status {
+            426 => "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n",
+            429 => "Retry-After: 1\r\n",
+            _ => "",
         };
         format!(
             "HTTP/1.1 {} {reason}\r\nConnection: close\r\n{version}Content-Type: text/plain; charset=utf-8\r\n\
@@ -237,6 +265,7 @@ mod tests {
             head_len,
             app_key,
             accept,
+            ..
         } = parse(GOOD.as_bytes())
         else {
             panic!("refused");
@@ -244,6 +273,21 @@ mod tests {
         assert_eq!((head_len, app_key.as_str()), (GOOD.len(), "k"));
         // The example of RFC 6455 §1.3.
         assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn origin_and_forwarding_headers_are_kept_with_forwarded_for_joined() {
+        let head = GOOD.replace(
+            "Host: x\r\n",
+            "Host: x\r\nOrigin: https://a.test\r\nX-Forwarded-For: 1.1.1.1\r\n\
+             x-forwarded-for: 2.2.2.2\r\nX-Real-IP: 3.3.3.3\r\n",
+        );
+        let Parsed::Upgrade { edge, .. } = parse(head.as_bytes()) else {
+            panic!("refused");
+        };
+        assert_eq!(edge.origin.as_deref(), Some(&b"https://a.test"[..]));
+        assert_eq!(edge.forwarded_for.as_deref(), Some(&b"1.1.1.1,2.2.2.2"[..]));
+        assert_eq!(edge.real_ip.as_deref(), Some(&b"3.3.3.3"[..]));
     }
 
     #[test]

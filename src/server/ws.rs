@@ -8,6 +8,7 @@
 //! deadline and only then compares it with the time of the last frame it read.
 
 use super::flusher::{Batch, Flusher, Flushers};
+use super::ip_limits::IpSlot;
 use super::outbox::{ConnectionOutbox, Flushed};
 use super::socket::{finish, Socket};
 use super::upgrade::{self, Outcome};
@@ -18,6 +19,7 @@ use crate::protocol::message::{connection_established_frame, error_frame, PING_F
 use crate::protocol::{ErrorCode, SocketId};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -110,6 +112,16 @@ async fn connection(
         }
         Ok(Outcome::Gone) | Err(_) => return,
     };
+    // Held until the connection ends: it counts against the client's address. Boxed: with the
+    // per-IP limits off (the default) it costs every connection's task one pointer, not 32 bytes.
+    let _ip_slot = match admit(&upgrade, &stream, &hub, &limits) {
+        Ok(slot) => slot.map(Box::new),
+        Err(refusal) => {
+            outbox.send_raw(Bytes::from(refusal.response()));
+            Box::pin(end_connection(&outbox, &stream)).await;
+            return;
+        }
+    };
     outbox.send_raw(Bytes::from(upgrade.response));
     let socket = Socket::new(stream, outbox.clone());
     // Boxed for the same reason; the head's buffer is gone, only the bytes behind it are kept.
@@ -148,6 +160,42 @@ async fn connection(
     )));
     let session = Session::new(slot, id, socket_id, outbox.clone());
     run(ws, session, &outbox, &app, &limits, shutdown).await;
+}
+
+/// Checks who is connecting before the upgrade is answered: the page's origin against the app's
+/// `allowed_origins` (403), then the client's address against the per-IP limits (429).
+fn admit(
+    upgrade: &upgrade::Upgrade,
+    stream: &TcpStream,
+    hub: &Hub,
+    limits: &Arc<Limits>,
+) -> Result<Option<IpSlot>, upgrade::Refusal> {
+    let edge = &upgrade.edge;
+    if let Some(app) = hub.app_by_key(&upgrade.app_key) {
+        let origins = &app.config.allowed_origins;
+        if !origins.allows(edge.origin.as_deref(), app.config.allowed_origins_strict) {
+            let message = match edge.origin {
+                Some(_) => "Origin not allowed for this app",
+                None => "This app only accepts connections that send an Origin header",
+            };
+            return Err(upgrade::Refusal { status: 403, message });
+        }
+    }
+    let peer = stream
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let client = limits.trusted_proxies.client_ip(
+        peer,
+        edge.forwarded_for.as_deref().into_iter(),
+        edge.real_ip.as_deref(),
+    );
+    limits
+        .ip_limits
+        .admit(client, Instant::now().into_std())
+        .map_err(|over| upgrade::Refusal {
+            status: 429,
+            message: over.message(),
+        })
 }
 
 /// Writes what is queued, then closes the connection, our side first ([`finish`]), all within

@@ -43,6 +43,11 @@ return [
     //                                 // a stale file is replaced, a file that is not a socket is an error, the file is removed on stop
     // 'api_socket_mode'  => '0660',   // permissions of api_socket: who on this host may publish (owner and group by default)
 
+    // Who may connect (see the README's "Deploying")
+    // 'trusted_proxies'        => [],      // proxies (IPs / CIDRs, e.g. ['127.0.0.1']) whose X-Forwarded-For / X-Real-IP name the client address
+    // 'max_connections_per_ip' => 0,       // WebSocket connections one client address (IPv6: /64) may hold; 0 = no limit (over it: HTTP 429)
+    // 'connection_rate_per_ip' => 0,       // new WebSocket connections per second from one client address; 0 = no limit (over it: HTTP 429)
+
     // Scale-out: several servers sharing one Redis behave as one (empty = a single server, no Redis needed)
     // 'redis'                => '',             // e.g. 'redis://127.0.0.1:6379'
     // 'redis_prefix'         => 'webman-push',  // prefix of the Redis keys and pub/sub channel
@@ -63,6 +68,9 @@ return [
     // 'user_authentication_timeout' => 0,     // seconds a connection may stay without pusher:signin or a private channel (then close 4009); 0 = off
     // 'subscription_count'       => false,    // send pusher_internal:subscription_count to subscribers
     // 'cache_ttl'                => 1800,     // seconds a cache-* channel keeps its last event
+    // 'allowed_origins'          => [],       // pages that may connect, e.g. ['https://example.com', 'https://*.example.com']; [] = any (others: HTTP 403)
+    // 'allowed_origins_strict'   => false,    // also refuse clients that send no Origin header (non-browser clients)
+    // 'api_rate_limit'           => 0,        // HTTP API requests per second for this app key; 0 = no limit (over it: 429 with Retry-After)
 
     // Webhooks
     // 'user_hook'             => '',        // URL for user_added / user_removed (presence) webhooks; '' = none
