@@ -5,7 +5,8 @@ use crate::client::{open_subscribed, Sources, Ws};
 use crate::rawws::{close_reason, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -162,6 +163,30 @@ where
     H: Fn(usize) -> F,
     F: FnMut(&str) + Send + 'static,
 {
+    let then = |i| {
+        let (handler, stop, drops) = (handler_of(i), stop.clone(), drops.clone());
+        move |ws, _source, _channel| read_until_stopped(ws, stop, handler, drops, clean_close)
+    };
+    open_many_then(n, concurrency, sources, server, key, channel_of, then).await
+}
+
+/// Like [`open_many`], but connection `i` is handed, with its source address and channel, to
+/// `then(i)`, which owns it from then on.
+pub async fn open_many_then<C, T, S, Fut>(
+    n: usize,
+    concurrency: usize,
+    sources: &Arc<Sources>,
+    server: SocketAddr,
+    key: &str,
+    channel_of: C,
+    then: T,
+) -> Opened
+where
+    C: Fn(usize) -> String,
+    T: Fn(usize) -> S,
+    S: FnOnce(Ws, IpAddr, String) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let started = Instant::now();
     let gate = Arc::new(Semaphore::new(concurrency.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel::<Result<(), String>>();
@@ -172,9 +197,7 @@ where
         let source = sources.next();
         let key = key.to_owned();
         let channel = channel_of(i);
-        let handler = handler_of(i);
-        let stop = stop.clone();
-        let drops = drops.clone();
+        let then = then(i);
         tasks.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await;
             let opened = open_subscribed(source, server, &key, &channel).await;
@@ -183,7 +206,7 @@ where
                 Ok(ws) => {
                     let _ = tx.send(Ok(()));
                     drop(tx);
-                    read_until_stopped(ws, stop, handler, drops, clean_close).await;
+                    then(ws, source, channel).await;
                 }
                 Err(e) => {
                     let _ = tx.send(Err(e));
