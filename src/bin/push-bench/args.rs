@@ -25,8 +25,8 @@ Scenarios:
                the new pid) and all reconnect at once: time until all are subscribed again,
                failures, connects > 1 s, new server's peak RSS, listen backlog
                                                               [--connections 19000 --restart-cmd CMD
-                                                               --retry-ms 100 --retry-max-ms 1000
-                                                               --storm-timeout 120]
+                                                               --closed-delay-ms 1000 --retry-ms 100
+                                                               --retry-max-ms 1000 --storm-timeout 120]
   soak         cycles of connect, subscribe public + presence, client event, RST at a steady
                rate; server RSS and fds every --sample s, drift after the warm-up
                                                               [--duration 1800 --rate 1000
@@ -69,6 +69,7 @@ const KNOWN: &[&str] = &[
     "php-script",
     "rounds",
     "restart-cmd",
+    "closed-delay-ms",
     "retry-ms",
     "retry-max-ms",
     "storm-timeout",

@@ -76,10 +76,12 @@ impl Reconnects {
     }
 }
 
-/// How a client retries: pusher-js reconnects at once after a 4200 close and backs off while
-/// connecting fails.
+/// How a client retries, as pusher-js does: at once after a 4200–4299 close, after 1 s when the
+/// connection ended any other way (its `closed` callback: EOF, a reset, another code), and with a
+/// short doubling back-off while connecting fails.
 #[derive(Clone, Copy)]
 struct Retry {
+    closed: Duration,
     first: Duration,
     max: Duration,
     give_up_ns: u64,
@@ -116,8 +118,9 @@ async fn attempt(
         .map_err(|_| "handshake/subscribe timed out".to_string())?
 }
 
-/// After the server dropped this client: reconnect until subscribed or the give-up deadline.
+/// After the server dropped this client (`why`): reconnect until subscribed or the give-up deadline.
 async fn reconnect(
+    why: &str,
     source: IpAddr,
     server: SocketAddr,
     key: &str,
@@ -127,6 +130,9 @@ async fn reconnect(
 ) -> Option<Ws> {
     let dropped_at = now_ns();
     r.dropped.fetch_add(1, Ordering::Relaxed);
+    if !why.starts_with("close 42") {
+        tokio::time::sleep(retry.closed).await;
+    }
     let mut delay = retry.first;
     loop {
         r.attempts.fetch_add(1, Ordering::Relaxed);
@@ -192,13 +198,15 @@ pub async fn storm(b: &Bench) -> Result<Value, String> {
     let n: usize = b.args.num("connections", 19_000)?;
     let channels: usize = b.args.num("channels", n)?.max(1);
     let restart_cmd = b.args.required("restart-cmd")?.to_owned();
+    let closed = Duration::from_millis(b.args.num("closed-delay-ms", 1000)?);
     let first = Duration::from_millis(b.args.num("retry-ms", 100)?);
     let max = Duration::from_millis(b.args.num("retry-max-ms", 1000)?).max(first);
     let give_up = Duration::from_secs_f64(b.args.num("storm-timeout", 120.0)?);
     let load_start = load_avg();
     println!(
-        "storm: {n} subscribed clients ({channels} channels, sources {}); restart with `{restart_cmd}`; retry after {} ms doubling to {} ms, give up {} s after the restart",
+        "storm: {n} subscribed clients ({channels} channels, sources {}); restart with `{restart_cmd}`; reconnect at once after close 42xx, after {} ms after other ends; retry after {} ms doubling to {} ms, give up {} s after the restart",
         b.sources.describe(),
+        closed.as_millis(),
         first.as_millis(),
         max.as_millis(),
         give_up.as_secs_f64()
@@ -218,14 +226,14 @@ pub async fn storm(b: &Bench) -> Result<Value, String> {
         );
         let (server, key) = (b.ws, b.key.clone());
         move |ws: Ws, source: IpAddr, channel: String| async move {
-            read_until_stopped(ws, stop.clone(), |_: &str| {}, before, false).await;
+            let why = read_until_stopped(ws, stop.clone(), |_: &str| {}, before, false).await;
             let Some(retry) = *retry.lock() else {
                 return; // dropped before any restart: counted in `before`
             };
-            if *stop.borrow() {
-                return;
-            }
-            if let Some(ws) = reconnect(source, server, &key, &channel, retry, &r).await {
+            let Some(why) = why else {
+                return; // stopped
+            };
+            if let Some(ws) = reconnect(&why, source, server, &key, &channel, retry, &r).await {
                 read_until_stopped(ws, stop, |_: &str| {}, after, false).await;
             }
         }
@@ -251,6 +259,7 @@ pub async fn storm(b: &Bench) -> Result<Value, String> {
     let restart_at = now_ns();
     r.restart_at_ns.store(restart_at, Ordering::Relaxed);
     *retry.lock() = Some(Retry {
+        closed,
         first,
         max,
         give_up_ns: restart_at + give_up.as_nanos() as u64,
@@ -371,6 +380,7 @@ pub async fn storm(b: &Bench) -> Result<Value, String> {
         "channels": channels,
         "established": opened.established,
         "failed_initial": opened.failed,
+        "closed_delay_ms": closed.as_millis() as u64,
         "retry_ms": first.as_millis() as u64,
         "retry_max_ms": max.as_millis() as u64,
         "restart_to_listening_s": round3((listening_at - restart_at) as f64 / 1e9),
