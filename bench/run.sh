@@ -88,8 +88,9 @@ stop_server() {
     wait "$server_pid" 2>/dev/null || true
     server_pid=
 }
-# The storm step's server restarts mid-step: bench/restart-server.sh writes the new pid here.
-restarted=$snap/restarted.pid
+# The storm step's server restarts mid-step: bench/restart-server.sh writes the new pid here
+# (outside $snap, whose path the recorded command lines show as target/release).
+restarted=/tmp/webman-push-bench-restarted.$$.pid
 stop_restarted() {
     [ -s "$restarted" ] || return 0
     stop_server
@@ -97,7 +98,7 @@ stop_restarted() {
     rm -f "$restarted"
     stop_server 2>/dev/null
 }
-trap 'stop_server; stop_restarted; rm -rf "$snap"' EXIT
+trap 'stop_server; stop_restarted; rm -rf "$snap" "$restarted"' EXIT
 
 start_server() {
     local log=$results/server.log

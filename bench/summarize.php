@@ -103,7 +103,7 @@ if ($c = $j('churn')) {
 if ($s = $j('storm')) {
     $rows[] = [n($s['connections']) . ' clients reconnecting at once after a restart (listen backlog ' . ($s['listen_backlog'] ?? '?') . '): all subscribed again',
         n($s['resubscribed']) . " in {$s['all_resubscribed_s']} s from the restart ({$s['all_resubscribed_after_listening_s']} s after the new server listened); per client p50 "
-            . $s['per_client_since_drop']['p50_ms'] . ' / p99 ' . $s['per_client_since_drop']['p99_ms'] . ' ms; ' . n($s['retries']) . ' retries (refused '
+            . n($s['per_client_since_drop']['p50_ms']) . ' / p99 ' . n($s['per_client_since_drop']['p99_ms']) . ' ms; ' . n($s['retries']) . ' retries (refused '
             . n($s['refused']) . ', reset ' . n($s['reset']) . ', timed out ' . n($s['timed_out']) . '), ' . n($s['connects_over_1s'])
             . ' connects > 1 s; new server peak RSS ' . n($s['new_server_rss_kib_hwm']) . ' KiB',
         verdict($s['target_met'])];
