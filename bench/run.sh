@@ -3,9 +3,10 @@
 #
 # Usage: bench/run.sh [step ...]
 #   steps: connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php
-#          php_unix churn floor profile (default: all of them; fanoutmax1/fanoutmax16/fanout10k1 are max
-#          rate with 1 or 16 events in flight instead of 4; api64 publishes over 64 connections instead
-#          of 4; php_unix is php over the server's api_socket instead of TCP)
+#          php_unix churn storm floor profile (the default: all of these; fanoutmax1/fanoutmax16/fanout10k1
+#          are max rate with 1 or 16 events in flight instead of 4; api64 publishes over 64 connections
+#          instead of 4; php_unix is php over the server's api_socket instead of TCP),
+#          and soak (30 minutes, so only when named: bench/run.sh soak)
 # Each step starts a fresh server (php/bin/webman-push-server bench/app.php, fixed ports), runs
 # target/release/push-bench against it, stops it, and saves the output in bench/results/<step>.txt;
 # bench/results.md is then regenerated from every bench/results/*.txt (bench/summarize.php).
@@ -17,6 +18,7 @@
 #   BENCH_WS_PORT=39131 BENCH_API_PORT=39232 BENCH_SERVER_THREADS=2
 #   BENCH_API_SOCKET=/tmp/webman-push-bench.sock  the server's api_socket (the php_unix step)
 #   BENCH_SKIP_BUILD=1   use the binaries already in target/release
+#   BENCH_SOAK_SECONDS=1800 BENCH_SOAK_RATE=1000   the soak step's length and cycles per second
 set -euo pipefail
 
 root=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -P)
@@ -34,11 +36,11 @@ mkdir -p "$results"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-all_steps=(connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php php_unix churn floor profile)
+all_steps=(connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php php_unix churn storm floor profile)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${all_steps[@]}")
 for s in "${steps[@]}"; do
-    case " ${all_steps[*]} " in *" $s "*) ;; *) die "unknown step $s (steps: ${all_steps[*]})" ;; esac
+    case " ${all_steps[*]} soak " in *" $s "*) ;; *) die "unknown step $s (steps: ${all_steps[*]} soak)" ;; esac
 done
 
 # --- build: the bench program and the extension (webman-push-build installs missing packages) ---
@@ -89,7 +91,17 @@ stop_server() {
     wait "$server_pid" 2>/dev/null || true
     server_pid=
 }
-trap 'stop_server; rm -rf "$snap"' EXIT
+# The storm step's server restarts mid-step: bench/restart-server.sh writes the new pid here
+# (outside $snap, whose path the recorded command lines show as target/release).
+restarted=/tmp/webman-push-bench-restarted.$$.pid
+stop_restarted() {
+    [ -s "$restarted" ] || return 0
+    stop_server
+    server_pid=$(cat "$restarted")
+    rm -f "$restarted"
+    stop_server 2>/dev/null
+}
+trap 'stop_server; stop_restarted; rm -rf "$snap" "$restarted"' EXIT
 
 start_server() {
     local log=$results/server.log
@@ -138,10 +150,11 @@ run_step() {
         echo "# commit: $commit"
     } >"$out"
     local rc=0
-    SERVER_PID=$server_pid timeout 1800 bash -c "${cmd//\$SERVER_PID/$server_pid}" >>"$out" 2>&1 || rc=$?
+    SERVER_PID=$server_pid timeout "${step_timeout:-1800}" bash -c "${cmd//\$SERVER_PID/$server_pid}" >>"$out" 2>&1 || rc=$?
     echo "# uptime after: $(uptime)" >>"$out"
     [ $rc -eq 0 ] || say "$name: push-bench exited with $rc (see $out)"
     stop_server
+    stop_restarted
     grep -v '^{' "$out" | sed -n '/^push-bench/,$p' >&2 || true
 }
 
@@ -228,9 +241,12 @@ profile_step() {
 
 if [ "$quick" = 1 ]; then
     conn_n=2000; hold=3; d_fixed=5; d_max=3; d_prof=3; subs10k=2000; churn_n=2000; churn_r=3; calls=5000; d_api=3
+    soak_s=${BENCH_SOAK_SECONDS:-60}
 else
     hold=30; d_fixed=30; d_max=10; d_prof=10; subs10k=10000; churn_n=10000; churn_r=10; calls=20000; d_api=10
+    soak_s=${BENCH_SOAK_SECONDS:-1800}
 fi
+soak_rate=${BENCH_SOAK_RATE:-1000}
 
 for s in "${steps[@]}"; do
     case "$s" in
@@ -246,6 +262,9 @@ for s in "${steps[@]}"; do
         php)         run_step php php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
         php_unix)    run_step php_unix php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php --unix "$BENCH_API_SOCKET" ;;
         churn)       run_step churn churn --rounds "$churn_r" --connections "$churn_n" ;;
+        storm)       run_step storm storm --connections "$conn_n" \
+                         --restart-cmd "'bench/restart-server.sh $so $results/server.log $restarted'" ;;
+        soak)        step_timeout=$((soak_s + 300)) run_step soak soak --duration "$soak_s" --rate "$soak_rate" ;;
         floor)       floor_step ;;
         profile)     profile_step ;;
     esac

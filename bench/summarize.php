@@ -3,7 +3,7 @@
 // Usage: php bench/summarize.php bench/results > bench/results.md
 
 $dir = rtrim($argv[1] ?? __DIR__ . '/results', '/');
-$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'php_unix', 'churn'];
+$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'php_unix', 'churn', 'storm', 'soak'];
 
 /** @return array{head: array<string,string>, json: ?array, text: string}|null */
 function load_step(string $file): ?array
@@ -104,6 +104,21 @@ if ($c = $j('churn')) {
     $rows[] = ["memory flat (no growth over 5%) over {$c['rounds']} rounds of " . n($c['connections']) . ' connect/disconnect',
         "connected {$c['growth_connected_pct']}%, disconnected {$c['growth_disconnected_pct']}% (round 1 → {$c['rounds']})",
         verdict($c['target_met'])];
+}
+
+if ($s = $j('storm')) {
+    $rows[] = [n($s['connections']) . ' clients reconnecting at once after a restart (listen backlog ' . ($s['listen_backlog'] ?? '?') . '): all subscribed again',
+        n($s['resubscribed']) . " in {$s['all_resubscribed_s']} s from the restart ({$s['all_resubscribed_after_listening_s']} s after the new server listened); per client p50 "
+            . n($s['per_client_since_drop']['p50_ms']) . ' / p99 ' . n($s['per_client_since_drop']['p99_ms']) . ' ms; ' . n($s['retries']) . ' retries (refused '
+            . n($s['refused']) . ', reset ' . n($s['reset']) . ', timed out ' . n($s['timed_out']) . '), ' . n($s['connects_over_1s'])
+            . ' connects > 1 s; new server peak RSS ' . n($s['new_server_rss_kib_hwm']) . ' KiB',
+        verdict($s['target_met'])];
+}
+if ($s = $j('soak')) {
+    $rows[] = ['churn soak ' . n($s['duration_s'] / 60, 0) . ' min at ' . n($s['rate']) . ' cycles/s: RSS and fds flat within 5 %',
+        "RSS {$s['rss_last_drift_pct']}% at the end, max {$s['rss_max_drift_pct']}% (from " . n($s['rss_first_steady_kib']) . ' KiB after ' . $s['warmup_s'] . ' s); fds '
+            . "{$s['fds_before']} before, {$s['fds_after_drain']} after; " . n($s['completed']) . ' cycles, ' . n($s['failed']) . ' failed',
+        verdict($s['target_met'])];
 }
 
 $machine = is_file("$dir/machine.txt") ? trim(file_get_contents("$dir/machine.txt")) : '?';

@@ -2,8 +2,11 @@
 //!
 //! Scenarios (see `push-bench --help` and bench/README.md): held connections and RSS per
 //! connection, fan-out latency and deliveries per server-CPU-second, HTTP API ingestion, PHP
-//! `Api::trigger` calls/s, and memory across connect/disconnect rounds. The server is an external
+//! `Api::trigger` calls/s, memory across connect/disconnect rounds, reconnection after a server
+//! restart, and memory and descriptors over a long connection churn. The server is an external
 //! process given by address; its CPU time and memory are read from /proc/<server-pid>.
+
+#![recursion_limit = "256"] // the storm result is one large json! literal
 
 #[path = "push-bench/args.rs"]
 mod args;
@@ -13,8 +16,12 @@ mod client;
 mod rawws;
 #[path = "push-bench/scenarios.rs"]
 mod scenarios;
+#[path = "push-bench/soak.rs"]
+mod soak;
 #[path = "push-bench/stats.rs"]
 mod stats;
+#[path = "push-bench/storm.rs"]
+mod storm;
 #[path = "push-bench/subscribers.rs"]
 mod subscribers;
 
@@ -77,7 +84,7 @@ async fn run(args: Args, threads: usize, nofile: u64) -> Result<(), String> {
             .ok_or_else(|| format!("--{name} {v}: no address"))
     };
     let scenario = args.scenario.clone();
-    let known = ["connections", "fanout", "api", "php", "churn"];
+    let known = ["connections", "fanout", "api", "php", "churn", "storm", "soak"];
     if !known.contains(&scenario.as_str()) {
         return Err(format!("unknown scenario {scenario} (one of {known:?})"));
     }
@@ -109,9 +116,12 @@ async fn run(args: Args, threads: usize, nofile: u64) -> Result<(), String> {
         "api" => scenarios::api(&bench).await,
         "php" => scenarios::php(&bench).await,
         "churn" => scenarios::churn(&bench).await,
+        "storm" => storm::storm(&bench).await,
+        "soak" => soak::soak(&bench).await,
         _ => unreachable!(),
     }?;
-    if !bench.server.alive() {
+    // The storm replaced the server it was given (and checked the new one itself).
+    if scenario != "storm" && !bench.server.alive() {
         return Err(format!("the server (pid {pid}) is gone"));
     }
     let mut result = result;

@@ -22,6 +22,17 @@ Scenarios:
                                                                --unix PATH: over the api_socket, not TCP]
   churn        R rounds of connecting then disconnecting N clients; server RSS after each round
                                                               [--rounds 10 --connections 10000]
+  storm        N subscribed clients; --restart-cmd restarts the server (gets SERVER_PID, prints
+               the new pid) and all reconnect at once: time until all are subscribed again,
+               failures, connects > 1 s, new server's peak RSS, listen backlog
+                                                              [--connections 19000 --restart-cmd CMD
+                                                               --closed-delay-ms 1000 --retry-ms 100
+                                                               --retry-max-ms 1000 --storm-timeout 120]
+  soak         cycles of connect, subscribe public + presence, client event, RST at a steady
+               rate; server RSS and fds every --sample s, drift after the warm-up
+                                                              [--duration 1800 --rate 1000
+                                                               --in-flight 200 --sample 10
+                                                               --warmup 60 --channels 100]
 
 Common options:
   --ws ADDR           WebSocket address of the server (ws://ADDR/app/KEY)
@@ -59,6 +70,14 @@ const KNOWN: &[&str] = &[
     "php-script",
     "unix",
     "rounds",
+    "restart-cmd",
+    "closed-delay-ms",
+    "retry-ms",
+    "retry-max-ms",
+    "storm-timeout",
+    "in-flight",
+    "sample",
+    "warmup",
 ];
 
 pub struct Args {

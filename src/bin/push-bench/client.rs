@@ -8,11 +8,10 @@ use hyper_util::rt::TokioIo;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::net::{TcpSocket, TcpStream};
 use webman_push::protocol::signature::sign_api_request;
 
 pub use crate::rawws::RawWs as Ws;
-use crate::rawws::{close_reason, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT};
+use crate::rawws::{close_reason, tcp_connect, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -63,21 +62,19 @@ impl Sources {
     }
 }
 
-async fn tcp_connect(source: IpAddr, server: SocketAddr) -> Result<TcpStream, String> {
-    let socket = match source {
-        IpAddr::V4(_) => TcpSocket::new_v4(),
-        IpAddr::V6(_) => TcpSocket::new_v6(),
-    }
-    .map_err(|e| format!("socket: {e}"))?;
-    socket
-        .bind(SocketAddr::new(source, 0))
-        .map_err(|e| format!("bind {source}: {e}"))?;
-    let stream = tokio::time::timeout(IO_TIMEOUT, socket.connect(server))
-        .await
-        .map_err(|_| "connect timed out".to_string())?
-        .map_err(|e| format!("connect {server} from {source}: {e}"))?;
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
+/// An error message without the source address it came from (at most 80 characters), so that
+/// errors can be counted by kind.
+pub fn error_kind(e: &str) -> String {
+    let kind = match e.split_once(" from ") {
+        Some((head, tail)) => format!("{head}: {}", tail.split_once(": ").map_or(tail, |t| t.1)),
+        None => e.to_owned(),
+    };
+    kind.chars().take(80).collect()
+}
+
+/// The path a Pusher client connects to.
+pub fn app_path(key: &str) -> String {
+    format!("/app/{key}?protocol=7&client=push-bench&version=1.0")
 }
 
 /// Opens a Pusher connection and subscribes it to `channel`; returns once the server confirmed
@@ -89,33 +86,52 @@ pub async fn open_subscribed(
     channel: &str,
 ) -> Result<Ws, String> {
     let work = async {
-        let path = format!("/app/{key}?protocol=7&client=push-bench&version=1.0");
-        let mut ws = Ws::connect(source, server, &path).await?;
-        let first = next_text(&mut ws).await?;
-        if !first.contains("pusher:connection_established") {
-            return Err(format!("expected connection_established, got {first}"));
-        }
+        let mut ws = Ws::connect(source, server, &app_path(key)).await?;
+        await_established(&mut ws).await?;
         let subscribe = serde_json::json!({"event": "pusher:subscribe", "data": {"channel": channel}});
-        ws.send(OP_TEXT, subscribe.to_string().as_bytes())
-            .await
-            .map_err(|e| format!("send subscribe: {e}"))?;
-        loop {
-            let text = next_text(&mut ws).await?;
-            if text.contains("pusher_internal:subscription_succeeded") {
-                return Ok(ws);
-            }
-            if text.contains("pusher:error") {
-                return Err(format!("subscribe refused: {text}"));
-            }
-        }
+        subscribe_all(&mut ws, &[subscribe]).await?;
+        Ok(ws)
     };
     tokio::time::timeout(IO_TIMEOUT * 2, work)
         .await
         .map_err(|_| "connect/subscribe timed out".to_string())?
 }
 
+/// Reads the server's first message, `pusher:connection_established`; returns the socket id.
+pub async fn await_established(ws: &mut Ws) -> Result<String, String> {
+    let first = next_text(ws).await?;
+    if !first.contains("pusher:connection_established") {
+        return Err(format!("expected connection_established, got {first}"));
+    }
+    let socket_id = serde_json::from_str::<serde_json::Value>(&first)
+        .ok()
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v["data"].as_str()?).ok())
+        .and_then(|d| d["socket_id"].as_str().map(str::to_owned));
+    socket_id.ok_or_else(|| format!("no socket_id in {first}"))
+}
+
+/// Sends every `pusher:subscribe` message in `subscribes` at once, then waits until the server
+/// confirmed as many subscriptions; a `pusher:error` is an error.
+pub async fn subscribe_all(ws: &mut Ws, subscribes: &[serde_json::Value]) -> Result<(), String> {
+    for s in subscribes {
+        ws.send(OP_TEXT, s.to_string().as_bytes())
+            .await
+            .map_err(|e| format!("send subscribe: {e}"))?;
+    }
+    let mut confirmed = 0;
+    while confirmed < subscribes.len() {
+        let text = next_text(ws).await?;
+        if text.contains("pusher_internal:subscription_succeeded") {
+            confirmed += 1;
+        } else if text.contains("pusher:error") {
+            return Err(format!("subscribe refused: {text}"));
+        }
+    }
+    Ok(())
+}
+
 /// The next text message (unfragmented; the handshake phase only).
-async fn next_text(ws: &mut Ws) -> Result<String, String> {
+pub async fn next_text(ws: &mut Ws) -> Result<String, String> {
     loop {
         while let Some(f) = ws.next_frame()? {
             match f.opcode {

@@ -11,6 +11,7 @@
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,7 +44,8 @@ pub struct RawWs {
     mask_seed: u32,
 }
 
-async fn tcp_connect(source: IpAddr, server: SocketAddr) -> Result<TcpStream, String> {
+/// A TCP connection from `source` (bound first, so the kernel picks a port of that address).
+pub async fn tcp_connect(source: IpAddr, server: SocketAddr) -> Result<TcpStream, String> {
     let socket = match source {
         IpAddr::V4(_) => TcpSocket::new_v4(),
         IpAddr::V6(_) => TcpSocket::new_v6(),
@@ -63,7 +65,11 @@ async fn tcp_connect(source: IpAddr, server: SocketAddr) -> Result<TcpStream, St
 impl RawWs {
     /// TCP connect from `source`, then the WebSocket opening handshake on `path`.
     pub async fn connect(source: IpAddr, server: SocketAddr, path: &str) -> Result<RawWs, String> {
-        let mut stream = tcp_connect(source, server).await?;
+        RawWs::handshake(tcp_connect(source, server).await?, server, path).await
+    }
+
+    /// The WebSocket opening handshake on `path` over a connected stream.
+    pub async fn handshake(mut stream: TcpStream, server: SocketAddr, path: &str) -> Result<RawWs, String> {
         let key = generate_key();
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -239,6 +245,27 @@ impl RawWs {
             }
         })
         .await;
+    }
+}
+
+impl RawWs {
+    /// Drops the connection abruptly: `SO_LINGER` 0 makes the close send a RST, the way a
+    /// client that loses its network or gets killed looks to the server.
+    pub fn abort(self) {
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: setsockopt on the fd this value owns, with a correctly sized linger struct.
+        unsafe {
+            libc::setsockopt(
+                self.fd.get_ref().as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&linger as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
     }
 }
 

@@ -46,7 +46,7 @@ impl Bench {
         self.me.cpu_seconds().unwrap_or(f64::NAN)
     }
 
-    fn rss(&self) -> u64 {
+    pub fn rss(&self) -> u64 {
         self.server.rss_kib().unwrap_or(0)
     }
 }
@@ -63,7 +63,7 @@ fn secs(ns: u64) -> f64 {
     ns as f64 / 1e9
 }
 
-fn round3(v: f64) -> f64 {
+pub fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 

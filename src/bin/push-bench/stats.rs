@@ -73,13 +73,27 @@ impl ServerProc {
 
     /// Resident set size in KiB (VmRSS).
     pub fn rss_kib(&self) -> std::io::Result<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The largest resident set size the process ever had, in KiB (VmHWM): a peak no sampling
+    /// interval can miss.
+    pub fn peak_rss_kib(&self) -> std::io::Result<u64> {
+        self.status_kib("VmHWM:")
+    }
+
+    fn status_kib(&self, field: &str) -> std::io::Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| std::io::Error::other("no VmRSS"))
+            .ok_or_else(|| std::io::Error::other(format!("no {field}")))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     /// Open file descriptors of the server (connections + listeners + a few).
@@ -92,6 +106,39 @@ impl ServerProc {
     pub fn alive(&self) -> bool {
         std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
     }
+}
+
+/// The LISTEN socket on `port` as `ss -ltn` shows it: (Recv-Q, Send-Q), which for a listener are
+/// the connections waiting in its accept queue and the backlog in effect.
+pub fn listen_queue(port: u16) -> Option<(u64, u64)> {
+    let out = std::process::Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut f = text.lines().next()?.split_whitespace().skip(1);
+    Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
+}
+
+/// Machine-wide `TcpExt` counters from /proc/net/netstat: `ListenOverflows` counts connections
+/// that found a listener's accept queue full (their SYN or final ACK was dropped, and the client
+/// retransmits after 1 s), `ListenDrops` every drop at a listener, overflows included.
+pub fn listen_drop_counters() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/net/netstat").unwrap_or_default();
+    let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (Some(names), Some(values)) = (lines.next(), lines.next()) else {
+        return (0, 0);
+    };
+    let get = |name: &str| {
+        names
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (get("ListenOverflows"), get("ListenDrops"))
 }
 
 /// A lock-free log-linear histogram of nanosecond values: exact below 128 ns, then 64 buckets per
@@ -125,6 +172,12 @@ fn bucket_value(i: usize) -> u64 {
         let shift = j / SUB + 1;
         let m = j % SUB + SUB;
         (m << shift) + ((1u64 << shift) >> 1)
+    }
+}
+
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram::new()
     }
 }
 

@@ -5,7 +5,8 @@ use crate::client::{open_subscribed, Sources, Ws};
 use crate::rawws::{close_reason, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,9 +23,11 @@ pub struct Drops {
 }
 
 impl Drops {
-    fn record(&self, reason: String) {
+    /// Counts a drop; returns its reason.
+    fn record(&self, reason: String) -> Option<String> {
         self.count.fetch_add(1, Ordering::Relaxed);
-        *self.reasons.lock().entry(reason).or_default() += 1;
+        *self.reasons.lock().entry(reason.clone()).or_default() += 1;
+        Some(reason)
     }
 
     pub fn total(&self) -> u64 {
@@ -38,14 +41,15 @@ impl Drops {
 
 /// Reads one subscribed connection until `stop` turns true: answers the server's `pusher:ping`
 /// (and WebSocket pings), hands every other text message to `on_text`. With `clean_close` it ends
-/// with a close handshake, otherwise it just drops the socket.
+/// with a close handshake, otherwise it just drops the socket. Returns why the connection ended
+/// when it ended before `stop` (the reason is also counted in `drops`).
 pub async fn read_until_stopped<F: FnMut(&str) + Send>(
     mut ws: Ws,
     mut stop: watch::Receiver<bool>,
     mut on_text: F,
     drops: Arc<Drops>,
     clean_close: bool,
-) {
+) -> Option<String> {
     // A message split over continuation frames (servers rarely do that; handled all the same).
     let mut fragments: Vec<u8> = Vec::new();
     let mut fragmented_text = false;
@@ -58,8 +62,7 @@ pub async fn read_until_stopped<F: FnMut(&str) + Send>(
                     Ok(Some(f)) => f,
                     Ok(None) => break,
                     Err(e) => {
-                        drops.record(format!("bad frame: {e}"));
-                        return;
+                        return drops.record(format!("bad frame: {e}"));
                     }
                 };
                 match frame.opcode {
@@ -92,8 +95,7 @@ pub async fn read_until_stopped<F: FnMut(&str) + Send>(
                         }
                     }
                     OP_CLOSE => {
-                        drops.record(close_reason(ws.payload(&frame)));
-                        return;
+                        return drops.record(close_reason(ws.payload(&frame)));
                     }
                     OP_PING => ws_ping = Some(ws.payload(&frame).to_vec()),
                     _ => {}
@@ -101,22 +103,19 @@ pub async fn read_until_stopped<F: FnMut(&str) + Send>(
             }
             if pusher_ping {
                 if let Err(e) = ws.send(OP_TEXT, PONG.as_bytes()).await {
-                    drops.record(format!("pong: {e}"));
-                    return;
+                    return drops.record(format!("pong: {e}"));
                 }
             }
             if let Some(p) = ws_ping {
                 if let Err(e) = ws.send(OP_PONG, &p).await {
-                    drops.record(format!("pong: {e}"));
-                    return;
+                    return drops.record(format!("pong: {e}"));
                 }
             }
             tokio::select! {
                 biased;
                 r = ws.fill() => {
                     if let Err(e) = r {
-                        drops.record(e);
-                        return;
+                        return drops.record(e);
                     }
                 }
                 r = stop.changed() => {
@@ -130,6 +129,7 @@ pub async fn read_until_stopped<F: FnMut(&str) + Send>(
     if clean_close {
         ws.close(Duration::from_secs(5)).await;
     }
+    None
 }
 
 /// The outcome of opening many connections.
@@ -162,6 +162,32 @@ where
     H: Fn(usize) -> F,
     F: FnMut(&str) + Send + 'static,
 {
+    let then = |i| {
+        let (handler, stop, drops) = (handler_of(i), stop.clone(), drops.clone());
+        move |ws, _source, _channel| async move {
+            read_until_stopped(ws, stop, handler, drops, clean_close).await;
+        }
+    };
+    open_many_then(n, concurrency, sources, server, key, channel_of, then).await
+}
+
+/// Like [`open_many`], but connection `i` is handed, with its source address and channel, to
+/// `then(i)`, which owns it from then on.
+pub async fn open_many_then<C, T, S, Fut>(
+    n: usize,
+    concurrency: usize,
+    sources: &Arc<Sources>,
+    server: SocketAddr,
+    key: &str,
+    channel_of: C,
+    then: T,
+) -> Opened
+where
+    C: Fn(usize) -> String,
+    T: Fn(usize) -> S,
+    S: FnOnce(Ws, IpAddr, String) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let started = Instant::now();
     let gate = Arc::new(Semaphore::new(concurrency.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel::<Result<(), String>>();
@@ -172,9 +198,7 @@ where
         let source = sources.next();
         let key = key.to_owned();
         let channel = channel_of(i);
-        let handler = handler_of(i);
-        let stop = stop.clone();
-        let drops = drops.clone();
+        let then = then(i);
         tasks.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await;
             let opened = open_subscribed(source, server, &key, &channel).await;
@@ -183,7 +207,7 @@ where
                 Ok(ws) => {
                     let _ = tx.send(Ok(()));
                     drop(tx);
-                    read_until_stopped(ws, stop, handler, drops, clean_close).await;
+                    then(ws, source, channel).await;
                 }
                 Err(e) => {
                     let _ = tx.send(Err(e));
