@@ -135,6 +135,10 @@ pub struct AppConfig {
     pub client_events: bool,
     /// Client events per second per connection (4301 beyond it).
     pub client_event_rate: u32,
+    /// Channels one connection may be in at once (4303 beyond it); 0 means unlimited.
+    pub max_channels_per_connection: usize,
+    /// Subscribes plus unsubscribes per second per connection (4301 beyond it); 0 means unlimited.
+    pub subscription_rate: u32,
     /// Largest `data` of one event (HTTP or client event), in bytes.
     pub max_event_payload: usize,
     pub max_channel_name_length: usize,
@@ -230,6 +234,8 @@ impl Default for AppConfig {
             max_connections: 0,
             client_events: true,
             client_event_rate: 10,
+            max_channels_per_connection: 1000,
+            subscription_rate: 100,
             max_event_payload: 100 * 1024,
             max_channel_name_length: crate::protocol::channel::DEFAULT_MAX_CHANNEL_NAME_LEN,
             max_event_name_length: 200,

@@ -12,6 +12,8 @@
 
 pub mod api_client;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hub;
 pub mod protocol;
 pub mod server;

@@ -9,6 +9,7 @@
 //! (Redis pub/sub) forwards events to other nodes; the default, [`LocalOnly`], forwards nothing.
 
 mod presence;
+mod rate;
 mod remote;
 mod session;
 mod users;

@@ -1,10 +1,11 @@
-//! One connection's view of the hub: its channels, its presence identities, its rate limit.
+//! One connection's view of the hub: its channels, its presence identities, its rate limits.
 //!
 //! The transport owns the [`Session`] (no lock needed for per-connection state) and feeds it the
 //! text frames it reads; replies go out through the same [`Outbox`] as fan-out, so a client sees
 //! them in the order the hub produced them. Dropping a session leaves every channel it was in.
 
 use super::presence::{Presence, PresenceMember};
+use super::rate::RateWindow;
 use super::users::{SignedInUser, MAX_WATCHLIST};
 use super::{
     internal_frame, AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId,
@@ -17,13 +18,7 @@ use crate::protocol::message::{
 use crate::protocol::signature::{channel_string_to_sign, user_string_to_sign, verify_auth_token};
 use crate::protocol::{ChannelKind, ChannelName, ErrorCode, SocketId};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Counts client events in one-second windows.
-struct RateWindow {
-    started: Instant,
-    count: u32,
-}
+use std::time::Instant;
 
 pub struct Session {
     slot: ConnectionSlot,
@@ -34,7 +29,10 @@ pub struct Session {
     /// A list, not a map: a connection is in a handful of channels, and an empty Vec costs
     /// nothing while a HashMap allocates buckets for its first entry.
     channels: Vec<(ChannelName, Option<UserId>)>,
-    rate: RateWindow,
+    client_event_rate: RateWindow,
+    /// Subscribes and unsubscribes together: each presence join or leave is a frame for everyone
+    /// else in the channel, so churn is bounded like client events.
+    subscription_rate: RateWindow,
     /// Set once by `pusher:signin`.
     user: Option<SignedInUser>,
 }
@@ -49,10 +47,8 @@ impl Session {
             outbox,
             channels: Vec::new(),
             user: None,
-            rate: RateWindow {
-                started: Instant::now(),
-                count: 0,
-            },
+            client_event_rate: RateWindow::new(Instant::now()),
+            subscription_rate: RateWindow::new(Instant::now()),
         }
     }
 
@@ -88,11 +84,18 @@ impl Session {
             ClientMessage::Ping => self.outbox.send(Frame::from(PONG_FRAME)),
             ClientMessage::Pong => {}
             ClientMessage::Subscribe(req) => {
+                if !self.admit_subscription_request() {
+                    return;
+                }
                 if let Err(message) = self.subscribe(req) {
                     self.send_error(None, &message);
                 }
             }
-            ClientMessage::Unsubscribe { channel } => self.unsubscribe(&channel),
+            ClientMessage::Unsubscribe { channel } => {
+                if self.admit_subscription_request() {
+                    self.unsubscribe(&channel);
+                }
+            }
             ClientMessage::Signin { auth, user_data } => {
                 if let Err(message) = self.signin(&auth, &user_data) {
                     self.send_error(None, &message);
@@ -106,10 +109,42 @@ impl Session {
         }
     }
 
+    /// Counts a subscribe or unsubscribe against `subscription_rate` (0: unlimited); over it the
+    /// client gets 4301 and the request is ignored.
+    fn admit_subscription_request(&mut self) -> bool {
+        let rate = self.slot.app().config.subscription_rate;
+        if rate == 0 || self.subscription_rate.admit(rate, Instant::now()) {
+            return true;
+        }
+        self.send_error(
+            Some(ErrorCode::SubscriptionRateLimit),
+            &format!("Subscription rejected - rate limit of {rate} subscribes and unsubscribes per second exceeded"),
+        );
+        false
+    }
+
+    /// Whether the connection has room for `channel` under `max_channels_per_connection` (0:
+    /// unlimited), checked after the name and before any signature work. A channel already joined always has room, so
+    /// a repeat subscribe is answered as before.
+    fn admit_channel(&self, channel: &str) -> bool {
+        let max = self.slot.app().config.max_channels_per_connection;
+        if max == 0 || self.channels.len() < max || self.channels.iter().any(|(c, _)| c.as_str() == channel) {
+            return true;
+        }
+        self.send_error(
+            Some(ErrorCode::TooManyChannels),
+            &format!("Subscription rejected - this connection is already in the maximum of {max} channels"),
+        );
+        false
+    }
+
     fn subscribe(&mut self, req: SubscribeRequest) -> Result<(), String> {
         let app = self.slot.app().clone();
         let channel = ChannelName::parse(&req.channel, app.config.max_channel_name_length)
             .map_err(|e| format!("Invalid channel name: {e}"))?;
+        if !self.admit_channel(channel.as_str()) {
+            return Ok(()); // refused, and the refusal (4303) is sent
+        }
         if let Some(owner) = server_to_user_id(channel.as_str()) {
             if self.user.as_ref().map(|u| u.id.as_str()) != Some(owner) {
                 return Err(format!(
@@ -310,15 +345,10 @@ impl Session {
                 app.config.max_event_payload
             ));
         }
-        let now = Instant::now();
-        if now.duration_since(self.rate.started) >= Duration::from_secs(1) {
-            self.rate = RateWindow {
-                started: now,
-                count: 0,
-            };
-        }
-        self.rate.count += 1;
-        if self.rate.count > app.config.client_event_rate {
+        if !self
+            .client_event_rate
+            .admit(app.config.client_event_rate, Instant::now())
+        {
             return Err((
                 Some(ErrorCode::ClientEventRateLimit),
                 format!(

@@ -241,3 +241,96 @@ fn a_thousand_presence_cycles_leave_nothing_behind() {
     }
     assert_eq!(app.stats(), AppStats::default());
 }
+
+fn subscribe(s: &mut Session, channel: &str) {
+    s.handle_text(&format!(
+        r#"{{"event":"pusher:subscribe","data":{{"channel":"{channel}"}}}}"#
+    ));
+}
+
+fn unsubscribe(s: &mut Session, channel: &str) {
+    s.handle_text(&format!(
+        r#"{{"event":"pusher:unsubscribe","data":{{"channel":"{channel}"}}}}"#
+    ));
+}
+
+#[test]
+fn a_subscribe_over_max_channels_per_connection_is_refused_and_unsubscribing_frees_a_slot() {
+    let app = app(AppConfig {
+        key: "key".into(),
+        secret: "secret".into(),
+        max_channels_per_connection: 2,
+        subscription_rate: 0,
+        ..AppConfig::default()
+    });
+    let (mut s, out) = connect(&app, 1);
+    subscribe(&mut s, "a");
+    subscribe(&mut s, "b");
+    out.take();
+    subscribe(&mut s, "c");
+    let refused = out.take();
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0].contains(r#""code":4303"#), "{}", refused[0]);
+    assert!(refused[0].contains("maximum of 2 channels"), "{}", refused[0]);
+    assert!(!app.is_occupied("c"));
+    subscribe(&mut s, "a");
+    assert!(
+        out.take()[0].contains("subscription_succeeded"),
+        "a channel already joined is answered, not refused"
+    );
+    unsubscribe(&mut s, "a");
+    subscribe(&mut s, "c");
+    assert!(out.take()[0].contains("subscription_succeeded"));
+    assert_eq!(app.stats().subscriptions, 2);
+}
+
+#[test]
+fn subscribes_and_unsubscribes_over_subscription_rate_get_4301_and_are_ignored() {
+    let app = app(AppConfig {
+        key: "key".into(),
+        secret: "secret".into(),
+        subscription_rate: 3,
+        ..AppConfig::default()
+    });
+    let (mut s, out) = connect(&app, 1);
+    subscribe(&mut s, "a");
+    unsubscribe(&mut s, "a");
+    subscribe(&mut s, "b");
+    out.take();
+    subscribe(&mut s, "c");
+    unsubscribe(&mut s, "b");
+    let refused = out.take();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    for frame in &refused {
+        assert!(frame.contains(r#""code":4301"#), "{frame}");
+        assert!(frame.contains("rate limit of 3 "), "{frame}");
+    }
+    assert!(!app.is_occupied("c"), "the refused subscribe was ignored");
+    assert!(app.is_occupied("b"), "the refused unsubscribe was ignored");
+}
+
+#[test]
+fn zero_max_channels_per_connection_and_subscription_rate_mean_unlimited() {
+    let app = app(AppConfig {
+        key: "key".into(),
+        secret: "secret".into(),
+        max_channels_per_connection: 0,
+        subscription_rate: 0,
+        ..AppConfig::default()
+    });
+    let (mut s, out) = connect(&app, 1);
+    for i in 0..1500 {
+        subscribe(&mut s, &format!("c{i}"));
+    }
+    assert!(out.take().iter().all(|f| f.contains("subscription_succeeded")));
+    assert_eq!(app.stats().subscriptions, 1500);
+}
+
+#[test]
+fn the_default_limits_are_a_thousand_channels_and_a_hundred_subscription_requests_per_second() {
+    let config = AppConfig::default();
+    assert_eq!(
+        (config.max_channels_per_connection, config.subscription_rate),
+        (1000, 100)
+    );
+}

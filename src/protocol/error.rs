@@ -26,6 +26,11 @@ pub enum ErrorCode {
     ClientEventRateLimit,
     /// 4302: more than 100 ids in a watchlist.
     WatchlistLimit,
+    /// 4301 too: subscribes and unsubscribes sent faster than the per-connection rate limit.
+    SubscriptionRateLimit,
+    /// 4303 (this server's own): a subscribe beyond the connection's channel limit; the
+    /// connection and its other subscriptions stay.
+    TooManyChannels,
 }
 
 impl ErrorCode {
@@ -41,6 +46,8 @@ impl ErrorCode {
             ErrorCode::PongNotReceived => 4201,
             ErrorCode::ClientEventRateLimit => 4301,
             ErrorCode::WatchlistLimit => 4302,
+            ErrorCode::SubscriptionRateLimit => 4301,
+            ErrorCode::TooManyChannels => 4303,
         }
     }
 }

@@ -17,6 +17,8 @@ const MAIN_LIMITS = {
   presence_max_members: 2,
   presence_max_member_size: 40,
   client_event_rate: 3,
+  max_channels_per_connection: 3,
+  subscription_rate: 10,
 };
 const MAIN = { key: 'limits-key', secret: 'limits-secret', ...MAIN_LIMITS };
 const TIGHT = {
@@ -29,6 +31,8 @@ const TIGHT = {
   presence_max_members: 1,
   presence_max_member_size: 10,
   client_event_rate: 1,
+  max_channels_per_connection: 1,
+  subscription_rate: 4,
 };
 // No limit keys: the defaults.
 const ROOMY = { id: '6', key: 'roomy-key', secret: 'roomy-secret' };
@@ -194,6 +198,71 @@ test('each app enforces its own client_event_rate', async () => {
       assert.match(e.message, new RegExp(`rate limit of ${rate}\\b`));
     }
   }
+});
+
+test('each app enforces its own max_channels_per_connection: over it pusher:error 4303, the other channels keep working', async () => {
+  for (const [app, max] of [[MAIN, 3], [TIGHT, 1]]) {
+    const c = await raw(app);
+    const joined = names(`slots-${app.key}-`, max);
+    for (const channel of joined) await c.subscribe(channel);
+    const extra = `slots-${app.key}-extra`;
+    sendSubscribe(c, { channel: extra });
+    const reply = await subscribeReply(c, extra);
+    assert.equal(reply.event, 'pusher:error', JSON.stringify(reply));
+    assert.equal(reply.data.code, 4303);
+    assert.match(reply.data.message, new RegExp(`maximum of ${max} channels`));
+    for (const channel of [extra, joined[0]]) {
+      assert.equal((await publish(app, { name: 'e', data: channel === extra ? 'refused' : 'joined', channel })).status, 200);
+    }
+    assert.equal((await c.nextEvent('e')).data, 'joined');
+    assert.deepEqual(await c.roundTrip(), [], 'nothing arrives from the refused channel');
+  }
+});
+
+test('unsubscribing frees a slot under max_channels_per_connection', async () => {
+  const c = await raw(TIGHT);
+  await c.subscribe('slot-first');
+  sendSubscribe(c, { channel: 'slot-second' });
+  assert.equal((await subscribeReply(c, 'slot-second')).data.code, 4303, 'TIGHT has one slot');
+  c.send({ event: 'pusher:unsubscribe', data: { channel: 'slot-first' } });
+  await c.subscribe('slot-second');
+});
+
+test('each app enforces its own subscription_rate on subscribes and unsubscribes (pusher:error 4301 over it)', async () => {
+  for (const [app, rate] of [[MAIN, 10], [TIGHT, 4]]) {
+    const c = await raw(app);
+    const BURST = 4 * rate + 2;
+    for (let i = 0; i < BURST; i++) {
+      c.send({ event: i % 2 ? 'pusher:unsubscribe' : 'pusher:subscribe', data: { channel: 'churn' } });
+    }
+    const replies = await c.roundTrip();
+    const refused = replies.filter((f) => f.event === 'pusher:error').map((f) => f.data);
+    const accepted = BURST - refused.length;
+    // A burst this short spans at most two one-second windows.
+    assert.ok(accepted >= rate && accepted <= 2 * rate, `${app.key}: accepted ${accepted} at rate ${rate}`);
+    for (const e of refused) {
+      assert.equal(e.code, 4301);
+      assert.match(e.message, new RegExp(`rate limit of ${rate}\\b`));
+    }
+  }
+});
+
+test('subscription_rate bounds the member_added/member_removed frames presence churn makes for the other members', async () => {
+  const channel = 'presence-churn';
+  const watcher = await raw(MAIN);
+  await subscribePresence(watcher, MAIN, channel, { user_id: 'watcher' });
+  const churner = await raw(MAIN);
+  const data = JSON.stringify({ user_id: 'churner' });
+  const auth = presenceAuth(MAIN, churner.socketId, channel, data);
+  for (let i = 0; i < 100; i++) {
+    sendSubscribe(churner, { channel, auth, channel_data: data });
+    churner.send({ event: 'pusher:unsubscribe', data: { channel } });
+  }
+  await churner.roundTrip();
+  const frames = await watcher.roundTrip();
+  const churn = frames.filter((f) => f.event?.startsWith('pusher_internal:member_'));
+  // 200 requests at 10 per second: at most two windows' worth got through.
+  assert.ok(churn.length >= 1 && churn.length <= 20, `the watcher got ${churn.length} member frames`);
 });
 
 test('max_connections set at the top level and in apps entries: over it, pusher:error 4004 and close 4004', async () => {

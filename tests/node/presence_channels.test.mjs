@@ -18,7 +18,9 @@ const pusherClients = [];
 const rawClients = [];
 
 before(async () => {
-  server = await startServer({ key: 'presence-key', secret: 'presence-secret' });
+  // subscription_rate off: the churn test joins and leaves far faster than a client may by default
+  // (limits.test.mjs tests the rate).
+  server = await startServer({ key: 'presence-key', secret: 'presence-secret', subscription_rate: 0 });
   endpoint = await startAuthEndpoint({ key: server.key, secret: server.secret });
   sdk = serverSdk(server);
 });

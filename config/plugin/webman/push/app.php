@@ -58,6 +58,8 @@ return [
     // 'max_connections'          => 0,        // simultaneous connections of this app, 0 = unlimited (over it: close 4004)
     // 'client_events'            => true,     // allow client-* events on private/presence channels
     // 'client_event_rate'        => 10,       // client events per second per connection (over it: error 4301)
+    // 'max_channels_per_connection' => 1000,  // channels one connection may be in, 0 = unlimited (over it: error 4303)
+    // 'subscription_rate'        => 100,      // subscribes + unsubscribes per second per connection, 0 = unlimited (over it: error 4301)
     // 'max_event_payload'        => 102400,   // largest event data, bytes (HTTP API: 413)
     // 'max_channel_name_length'  => 200,      // longest channel name
     // 'max_event_name_length'    => 200,      // longest event name
