@@ -7,7 +7,8 @@
 use super::presence::{Presence, PresenceMember};
 use super::users::{SignedInUser, MAX_WATCHLIST};
 use super::{
-    internal_frame, AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId,
+    counters::MessageKind, internal_frame, AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox,
+    Publish, Subscriber, UserId,
 };
 use crate::protocol::channel::{is_cache_channel, server_to_user_id};
 use crate::protocol::message::{
@@ -79,11 +80,23 @@ impl Session {
     pub fn handle_text(&mut self, text: &str) {
         match parse_client_message(text) {
             Ok(message) => self.handle(message),
-            Err(e) => self.send_error(None, &e.0),
+            Err(e) => {
+                self.slot.app().counters.message_received(MessageKind::Invalid);
+                self.send_error(None, &e.0);
+            }
         }
     }
 
     pub fn handle(&mut self, message: ClientMessage) {
+        let kind = match &message {
+            ClientMessage::Ping => MessageKind::Ping,
+            ClientMessage::Pong => MessageKind::Pong,
+            ClientMessage::Subscribe(_) => MessageKind::Subscribe,
+            ClientMessage::Unsubscribe { .. } => MessageKind::Unsubscribe,
+            ClientMessage::Signin { .. } => MessageKind::Signin,
+            ClientMessage::ClientEvent(_) => MessageKind::ClientEvent,
+        };
+        self.slot.app().counters.message_received(kind);
         match message {
             ClientMessage::Ping => self.outbox.send(Frame::from(PONG_FRAME)),
             ClientMessage::Pong => {}
@@ -319,6 +332,7 @@ impl Session {
         }
         self.rate.count += 1;
         if self.rate.count > app.config.client_event_rate {
+            app.counters.rate_limited();
             return Err((
                 Some(ErrorCode::ClientEventRateLimit),
                 format!(

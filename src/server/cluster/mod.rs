@@ -20,6 +20,7 @@
 //! the unit tests run all of it in memory).
 
 mod codec;
+mod health;
 mod leader;
 mod link;
 #[cfg(test)]
@@ -87,6 +88,8 @@ pub(crate) struct RedisCluster {
     pub leader: Arc<AtomicBool>,
     /// When each other node was last heard from.
     last_seen: Mutex<HashMap<String, Instant>>,
+    /// Reachability and traffic, for monitoring.
+    pub health: health::LinkHealth,
 }
 
 impl RedisCluster {
@@ -109,6 +112,7 @@ impl RedisCluster {
             dropped: AtomicU64::new(0),
             leader: Arc::new(AtomicBool::new(false)),
             last_seen: Mutex::new(HashMap::new()),
+            health: health::LinkHealth::default(),
         })
     }
 
@@ -154,7 +158,9 @@ impl RedisCluster {
     }
 
     fn queue(&self, command: Command) {
-        if self.outgoing.try_send(command).is_err() {
+        if self.outgoing.try_send(command).is_ok() {
+            self.health.sent();
+        } else {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n == 1 || n.is_power_of_two() {
                 eprintln!("webman-push: cluster: outgoing queue full, {n} message(s) not forwarded so far");
@@ -168,6 +174,11 @@ impl RedisCluster {
         for app in hub.apps() {
             app.apply_remote(node, None);
         }
+    }
+
+    /// Other nodes heard from within `cluster_node_timeout`.
+    pub fn peers_alive(&self) -> usize {
+        self.last_seen.lock().len()
     }
 
     fn mark_all_dirty(&self, hub: &Hub) {

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 pub use delivery::Backlog;
+pub(crate) use delivery::DestinationStats;
 
 type Envelope = (usize, ChannelEvent);
 
@@ -194,6 +195,11 @@ pub(crate) struct WebhookStats {
 }
 
 impl WebhookStats {
+    /// Each receiver's totals and queue depth.
+    pub fn destinations(&self) -> Vec<DestinationStats> {
+        self.destinations.iter().map(|d| d.stats()).collect()
+    }
+
     pub fn backlog(&self) -> Backlog {
         let mut total = Backlog::default();
         for d in &self.destinations {
