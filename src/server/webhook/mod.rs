@@ -127,15 +127,20 @@ impl Webhooks {
 
     /// Runs until shutdown: spawns one delivery task per receiver and turns hub events into requests.
     pub fn spawn(self, shutdown: watch::Receiver<bool>) -> Arc<WebhookStats> {
-        let stats = Arc::new(WebhookStats {
-            destinations: self.destinations(),
-            budgets: self.apps.iter().map(|(_, h)| h.budget.clone()).collect(),
-        });
+        let stats = self.stats();
         for dest in &stats.destinations {
             tokio::spawn(dest.clone().run(shutdown.clone()));
         }
         tokio::spawn(self.run(shutdown));
         stats
+    }
+
+    /// A view of the receivers and budgets, for monitoring.
+    pub fn stats(&self) -> Arc<WebhookStats> {
+        Arc::new(WebhookStats {
+            destinations: self.destinations(),
+            budgets: self.apps.iter().map(|(_, h)| h.budget.clone()).collect(),
+        })
     }
 
     fn destinations(&self) -> Vec<Arc<Destination>> {
