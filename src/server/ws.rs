@@ -369,12 +369,13 @@ async fn run(
             }
         }
     };
-    // Leave channels (member_removed, counts) before the socket is closed.
-    drop(session);
+    // Counted before the connection leaves the gauge, so a scrape never sees it in neither.
     app.counters.connection_closed(match end {
         End::Close(code, _) | End::ClosedByClient(code) => code,
         End::Gone => CLOSE_ABNORMAL,
     });
+    // Leave channels (member_removed, counts) before the socket is closed.
+    drop(session);
     match end {
         End::Close(code, reason) => Box::pin(close_gracefully(&mut ws, outbox, code, &reason)).await,
         End::ClosedByClient(_) => Box::pin(answer_close(&mut ws, outbox)).await,
