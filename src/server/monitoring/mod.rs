@@ -162,3 +162,31 @@ pub(crate) async fn serve(
     })
     .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::Hub;
+    use crate::server::webhook::Webhooks;
+    use std::sync::atomic::AtomicBool;
+
+    fn monitor(shutdown: watch::Receiver<bool>) -> Monitor {
+        let webhooks = Webhooks::new(&[], Arc::new(AtomicBool::new(true)), None);
+        let sources = Sources {
+            hub: Arc::new(Hub::new(Vec::new())),
+            webhooks: webhooks.stats(),
+            cluster: None,
+            api: Arc::new(ApiRequests::default()),
+        };
+        Monitor::new(sources, "", shutdown, Duration::from_secs(5))
+    }
+
+    #[test]
+    fn ready_turns_to_stopping_once_shutdown_begins() {
+        let (stop, shutdown) = watch::channel(false);
+        let monitor = monitor(shutdown);
+        assert_eq!(monitor.readiness(), Ok("serving"));
+        stop.send(true).unwrap();
+        assert_eq!(monitor.readiness(), Err("stopping".to_owned()));
+    }
+}
