@@ -197,6 +197,7 @@ impl ChannelType {
 /// This node's channels of one app, counted at scrape time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Census {
+    pub connections: usize,
     pub channels: [usize; ChannelType::ALL.len()],
     pub subscriptions: usize,
     pub presence_members: usize,
@@ -205,7 +206,10 @@ pub struct Census {
 impl AppHub {
     /// Walks every shard once (a read lock each): the cost of one scrape, not of any message.
     pub fn census(&self) -> Census {
-        let mut census = Census::default();
+        let mut census = Census {
+            connections: self.connections.load(Ordering::Relaxed),
+            ..Census::default()
+        };
         for shard in &self.shards {
             let shard = shard.read();
             for (name, ch) in shard.iter() {

@@ -90,8 +90,7 @@ impl Collector for ScrapeCollector {
             "webman_push_connections",
             "WebSocket connections open now.",
             MetricType::Gauge,
-            apps.iter()
-                .map(|a| ([("app_id", a.config.id.as_str())], gauge(a.stats().connections))),
+            (0..apps.len()).map(|i| (app_id(i), gauge(census[i].connections))),
         )?;
         family(
             &mut e,
