@@ -74,10 +74,7 @@ pub(crate) async fn serve(
             limits: limits.clone(),
             api_rates: Arc::new(api_rates),
         })
-        .layer(axum::middleware::from_fn_with_state(
-            monitor.api_requests(),
-            api_requests::track,
-        ))
+        .layer(api_requests::TrackLayer(monitor.api_requests()))
         .merge(monitoring::routes(monitor, with_metrics)),
         limits,
         shutdown: shutdown.clone(),

@@ -4,12 +4,18 @@
 //! relaxed atomic adds, with no lock and no map: the API's publish path pays nothing else. The
 //! histogram's buckets are kept non-cumulative and summed when a scrape encodes them.
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::MatchedPath;
+use axum::http::Request;
 use axum::response::Response;
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Instant;
+use tower_layer::Layer;
+use tower_service::Service;
 
 /// The API's route templates; a request that matched none is counted as `other`.
 pub const ROUTES: [&str; 8] = [
@@ -39,6 +45,13 @@ struct Route {
     sum_nanos: AtomicU64,
 }
 
+/// Where `template` is in [`ROUTES`]; `other` when no route matched.
+fn route_index(template: Option<&str>) -> usize {
+    template
+        .and_then(|t| ROUTES.iter().position(|r| *r == t))
+        .unwrap_or(ROUTES.len() - 1)
+}
+
 #[derive(Debug, Default)]
 pub struct ApiRequests {
     routes: [Route; ROUTES.len()],
@@ -55,10 +68,8 @@ pub struct RouteSnapshot {
 }
 
 impl ApiRequests {
-    pub fn record(&self, route: Option<&str>, status: u16, started: Instant) {
-        let route = route
-            .and_then(|r| ROUTES.iter().position(|t| *t == r))
-            .unwrap_or(ROUTES.len() - 1);
+    /// Counts one answer of route `route` (an index into [`ROUTES`]).
+    fn record(&self, route: usize, status: u16, started: Instant) {
         let route = &self.routes[route];
         let status = STATUSES
             .iter()
@@ -116,15 +127,76 @@ impl ApiRequests {
     }
 }
 
-/// Middleware around the API's routes: times each request and records it by route template.
-pub async fn track(State(requests): State<Arc<ApiRequests>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
-    requests.record(
-        route.as_ref().map(|r| r.as_str()),
-        response.status().as_u16(),
-        started,
-    );
-    response
+/// Wraps each API route: times the request and records it by route template. Its future wraps
+/// the route's own instead of boxing it, so the API pays no allocation for being measured.
+#[derive(Clone)]
+pub struct TrackLayer(pub Arc<ApiRequests>);
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track {
+            inner,
+            requests: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Track<S> {
+    inner: S,
+    requests: Arc<ApiRequests>,
+}
+
+impl<S, B> Service<Request<B>> for Track<S>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The router puts the matched template in before it calls the route this layer wraps.
+        let route = route_index(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
+        Tracked {
+            started: Instant::now(),
+            inner: self.inner.call(request),
+            route,
+            requests: self.requests.clone(),
+        }
+    }
+}
+
+pin_project! {
+    /// A route's answer in progress, recorded when it is ready.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        route: usize,
+        started: Instant,
+        requests: Arc<ApiRequests>,
+    }
+}
+
+impl<F, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let answer = ready!(this.inner.poll(cx));
+        if let Ok(response) = &answer {
+            this.requests
+                .record(*this.route, response.status().as_u16(), *this.started);
+        }
+        Poll::Ready(answer)
+    }
 }
