@@ -221,6 +221,67 @@ async fn connection_subscription_and_delivery_counters_move_as_a_client_comes_an
 }
 
 #[tokio::test]
+async fn presence_members_count_each_user_once_per_channel() {
+    let server = start_server(json!({}));
+    let alice = r#"{"user_id":"alice"}"#;
+    let mut first = Client::connect(&server).await;
+    first.subscribe_presence("presence-room", alice).await;
+    let mut second = Client::connect(&server).await;
+    second.subscribe_presence("presence-room", alice).await;
+    let mut bob = Client::connect(&server).await;
+    bob.subscribe_presence("presence-room", r#"{"user_id":"bob"}"#)
+        .await;
+    let page = get(server.api_addr(), "/metrics", "").await.2;
+    assert_eq!(
+        sample(&page, r#"webman_push_presence_members{app_id="1024"}"#),
+        Some(2.0),
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, r#"webman_push_subscriptions{app_id="1024"}"#),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(&page, r#"webman_push_channels{app_id="1024",type="presence"}"#),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn client_events_over_client_event_rate_are_counted_as_rate_limit_hits() {
+    let server = start_server(json!({ "client_event_rate": 1 }));
+    let mut client = Client::connect(&server).await;
+    client
+        .subscribe_presence("presence-chat", r#"{"user_id":"u1"}"#)
+        .await;
+    for _ in 0..3 {
+        client
+            .send(json!({"event":"client-typing","channel":"presence-chat","data":{}}))
+            .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let page = get(server.api_addr(), "/metrics", "").await.2;
+        let hits = sample(&page, r#"webman_push_rate_limit_hits_total{app_id="1024"}"#);
+        if hits == Some(2.0) {
+            assert_eq!(
+                sample(
+                    &page,
+                    r#"webman_push_events_published_total{app_id="1024",source="client"}"#
+                ),
+                Some(1.0)
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "rate-limit hits stayed {hits:?}:\n{page}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
 async fn unmatched_api_paths_are_counted_as_other_never_by_raw_path() {
     let server = start_server(json!({}));
     let api = server.api_addr();

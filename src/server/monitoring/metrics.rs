@@ -140,7 +140,7 @@ impl Collector for ScrapeCollector {
         family(
             &mut e,
             "webman_push_presence_members",
-            "Presence channel members on this node (one per socket).",
+            "Presence channel members on this node (each user once per channel).",
             MetricType::Gauge,
             (0..apps.len()).map(|i| (app_id(i), gauge(census[i].presence_members))),
         )?;
