@@ -282,6 +282,30 @@ async fn client_events_over_client_event_rate_are_counted_as_rate_limit_hits() {
 }
 
 #[tokio::test]
+async fn webhook_attempts_failures_and_retries_are_counted_per_destination() {
+    let (url, mut hooks) = common::webhooks::receiver(500).await;
+    let server = start_server(json!({
+        "channel_hook": url, "webhook_retry_interval": 0.05, "webhook_retry_for": 60,
+    }));
+    let mut client = Client::connect(&server).await;
+    client.subscribe("hooked").await;
+    // The receiver refuses: the request is tried again and again.
+    for _ in 0..3 {
+        common::webhooks::next(&mut hooks, Duration::from_secs(3))
+            .await
+            .expect("a webhook attempt");
+    }
+    let page = get(server.api_addr(), "/metrics", "").await.2;
+    let series = |name: &str| format!(r#"{name}{{app_id="1024",destination="{url}"}}"#);
+    let value = |name: &str| sample(&page, &series(name)).unwrap_or_else(|| panic!("no {name}:\n{page}"));
+    assert!(value("webman_push_webhook_requests_total") >= 3.0, "{page}");
+    assert!(value("webman_push_webhook_failures_total") >= 3.0, "{page}");
+    assert!(value("webman_push_webhook_retries_total") >= 2.0, "{page}");
+    assert_eq!(value("webman_push_webhook_dropped_total"), 0.0);
+    assert_eq!(value("webman_push_webhook_queue_depth"), 1.0);
+}
+
+#[tokio::test]
 async fn unmatched_api_paths_are_counted_as_other_never_by_raw_path() {
     let server = start_server(json!({}));
     let api = server.api_addr();
@@ -396,4 +420,31 @@ async fn ready_is_503_once_redis_has_been_unreachable_longer_than_cluster_node_t
         Some(0.0),
         "{page}"
     );
+}
+
+#[tokio::test]
+async fn cluster_peers_and_bus_messages_are_counted() {
+    let redis = Redis::start();
+    let config = json!({
+        "redis": format!("redis://127.0.0.1:{}", redis.port),
+        "redis_prefix": format!("p{}", redis.port),
+    });
+    let first = start_server(config.clone());
+    let _second = start_server(config);
+    let api = first.api_addr();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let page = get(api, "/metrics", "").await.2;
+        let peers = sample(&page, "webman_push_cluster_peers_alive");
+        let received = sample(&page, r#"webman_push_cluster_messages_total{direction="in"}"#);
+        let sent = sample(&page, r#"webman_push_cluster_messages_total{direction="out"}"#);
+        if peers == Some(1.0) && received > Some(0.0) && sent > Some(0.0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "peers {peers:?}, in {received:?}, out {sent:?}:\n{page}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

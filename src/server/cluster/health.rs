@@ -45,11 +45,11 @@ impl LinkHealth {
         self.messages_in.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn sent(&self) {
-        self.messages_out.fetch_add(1, Ordering::Relaxed);
+    pub fn sent(&self, messages: usize) {
+        self.messages_out.fetch_add(messages as u64, Ordering::Relaxed);
     }
 
-    /// Bus messages received and queued for sending so far.
+    /// Bus messages received, and published to Redis, so far.
     pub fn messages(&self) -> (u64, u64) {
         (
             self.messages_in.load(Ordering::Relaxed),

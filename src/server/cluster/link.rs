@@ -76,13 +76,13 @@ pub(super) async fn read_loop(
 
 /// Acts on one message from another node; this node's own messages come back too and are skipped.
 fn handle(cluster: &RedisCluster, hub: &Hub, payload: &[u8]) {
-    cluster.health.received();
     let Some(message) = Message::decode(payload) else {
         return;
     };
     if message.sender() == cluster.node_id {
         return;
     }
+    cluster.health.received();
     match message {
         Message::Publish {
             app_key,
@@ -170,7 +170,11 @@ pub(super) async fn write_loop(
             continue;
         }
         match transport.execute(&batch).await {
-            Ok(()) => failing = false,
+            Ok(()) => {
+                failing = false;
+                let published = batch.iter().filter(|c| matches!(c, Command::Publish(_)));
+                cluster.health.sent(published.count());
+            }
             Err(e) => {
                 if !failing {
                     eprintln!(

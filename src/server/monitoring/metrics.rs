@@ -296,7 +296,7 @@ impl ScrapeCollector {
         family(
             e,
             "webman_push_cluster_messages",
-            "Cluster bus messages, by direction (out: queued for Redis).",
+            "Cluster bus messages, by direction (in: from other nodes; out: published to Redis).",
             MetricType::Counter,
             [
                 ([("direction", "in")], counter(received)),
