@@ -84,6 +84,11 @@ pub struct ServerConfig {
     pub redis_prefix: String,
     /// Seconds without a heartbeat after which another node is taken as dead.
     pub cluster_node_timeout: u64,
+    /// Address of a listener of its own for `/metrics`, `/up` and `/ready` (`http://127.0.0.1:9601`);
+    /// empty: `/metrics` is served on the HTTP API's listener.
+    pub metrics: String,
+    /// When set, `/metrics` requires `Authorization: Bearer <metrics_token>` (401 otherwise).
+    pub metrics_token: String,
 }
 
 impl Default for ServerConfig {
@@ -115,6 +120,8 @@ impl Default for ServerConfig {
             redis: String::new(),
             redis_prefix: "webman-push".into(),
             cluster_node_timeout: 5,
+            metrics: String::new(),
+            metrics_token: String::new(),
         }
     }
 }
@@ -289,6 +296,16 @@ impl ServerConfig {
         parse_listen(&self.api, &["http://", "tcp://"])
     }
 
+    /// The separate monitoring listener, when `metrics` is set.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, String> {
+        match self.metrics.as_str() {
+            "" => Ok(None),
+            m => parse_listen(m, &["http://", "tcp://"])
+                .map(Some)
+                .map_err(|e| format!("metrics: {e}")),
+        }
+    }
+
     /// The backlog both listeners are given. A restart makes every client reconnect at once, and
     /// a short queue drops their SYNs (each retried only after a second or more), so the default
     /// is as long as the kernel allows (`somaxconn`, which caps any value anyway), but at least
@@ -399,6 +416,7 @@ impl ServerConfig {
         self.validate_api_socket()?;
         self.websocket_addr()?;
         self.api_addr()?;
+        self.metrics_addr()?;
         Ok(())
     }
 
@@ -629,6 +647,15 @@ mod tests {
         let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","trusted_proxies":["x/8"]}"#)
             .unwrap_err();
         assert!(err.contains("trusted_proxies"), "{err}");
+    }
+
+    #[test]
+    fn metrics_is_off_by_default_and_a_bad_address_is_named() {
+        let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s"}"#).unwrap();
+        assert_eq!((c.metrics_addr(), c.metrics_token.as_str()), (Ok(None), ""));
+        let err =
+            ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","metrics":"nowhere"}"#).unwrap_err();
+        assert!(err.starts_with("metrics: cannot listen"), "{err}");
     }
 
     #[test]

@@ -8,12 +8,14 @@
 //! Every publish passes through [`ClusterAdapter`], the one seam where a multi-node adapter
 //! (Redis pub/sub) forwards events to other nodes; the default, [`LocalOnly`], forwards nothing.
 
+mod counters;
 mod presence;
 mod rate;
 mod remote;
 mod session;
 mod users;
 
+pub use counters::{AppCounters, Census, ChannelType, MessageKind, Source};
 pub use presence::{PresenceMember, UserId};
 pub use remote::NodeSnapshot;
 pub use session::Session;
@@ -269,6 +271,8 @@ pub struct AppHub {
     cache: Mutex<HashMap<ChannelName, CachedEvent>>,
     /// The other nodes' state (empty on a single node). Lock order: shard, then users, then remote.
     remote: RwLock<RemoteNodes>,
+    /// Totals for monitoring.
+    pub counters: AppCounters,
 }
 
 impl AppHub {
@@ -282,6 +286,7 @@ impl AppHub {
             users: Users::default(),
             cache: Mutex::new(HashMap::new()),
             remote: RwLock::new(RemoteNodes::default()),
+            counters: AppCounters::default(),
         }
     }
 
@@ -303,7 +308,10 @@ impl AppHub {
                 (max == 0 || n < max).then_some(n + 1)
             });
         match admitted {
-            Ok(_) => Ok(ConnectionSlot { app: self.clone() }),
+            Ok(_) => {
+                self.counters.connection_opened();
+                Ok(ConnectionSlot { app: self.clone() })
+            }
             Err(_) => Err(ErrorCode::OverConnectionQuota),
         }
     }
@@ -311,18 +319,27 @@ impl AppHub {
     /// Delivers an event to this node's subscribers and hands it to the cluster adapter.
     /// Returns the number of local recipients.
     pub fn publish(&self, publish: &Publish) -> usize {
-        let delivered = self.deliver_local(publish);
+        let source = match publish.from_client {
+            true => Source::Client,
+            false => Source::Http,
+        };
+        let delivered = self.deliver(publish, source);
         self.cluster.publish(&self.config.key, publish);
         delivered
     }
 
     /// Delivers to this node only: what the cluster adapter calls for events from other nodes.
     pub fn deliver_local(&self, publish: &Publish) -> usize {
+        self.deliver(publish, Source::Cluster)
+    }
+
+    fn deliver(&self, publish: &Publish, source: Source) -> usize {
         let cache = !publish.from_client && is_cache_channel(publish.channel.as_str());
         let shard = self.shard(publish.channel.as_str()).read();
         let channel = shard.get(publish.channel.as_str());
         if channel.is_none() && !cache {
             // Nobody here listens (a user's channel while they are offline): nothing to frame.
+            self.counters.published(source, 0, 0);
             return 0;
         }
         // Serialised once; every recipient shares these bytes.
@@ -336,6 +353,7 @@ impl AppHub {
             self.cache.lock().insert(publish.channel.clone(), cached);
         }
         let Some(channel) = channel else {
+            self.counters.published(source, 0, 0);
             return 0;
         };
         // Outbox::send only queues (it never blocks or writes), so the read lock is held while it
@@ -347,6 +365,7 @@ impl AppHub {
                 delivered += 1;
             }
         }
+        self.counters.published(source, delivered, frame.0.text.len());
         delivered
     }
 

@@ -8,7 +8,8 @@ use super::presence::{Presence, PresenceMember};
 use super::rate::RateWindow;
 use super::users::{SignedInUser, MAX_WATCHLIST};
 use super::{
-    internal_frame, AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, Subscriber, UserId,
+    counters::MessageKind, internal_frame, AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox,
+    Publish, Subscriber, UserId,
 };
 use crate::protocol::channel::{is_cache_channel, server_to_user_id};
 use crate::protocol::message::{
@@ -75,11 +76,23 @@ impl Session {
     pub fn handle_text(&mut self, text: &str) {
         match parse_client_message(text) {
             Ok(message) => self.handle(message),
-            Err(e) => self.send_error(None, &e.0),
+            Err(e) => {
+                self.slot.app().counters.message_received(MessageKind::Invalid);
+                self.send_error(None, &e.0);
+            }
         }
     }
 
     pub fn handle(&mut self, message: ClientMessage) {
+        let kind = match &message {
+            ClientMessage::Ping => MessageKind::Ping,
+            ClientMessage::Pong => MessageKind::Pong,
+            ClientMessage::Subscribe(_) => MessageKind::Subscribe,
+            ClientMessage::Unsubscribe { .. } => MessageKind::Unsubscribe,
+            ClientMessage::Signin { .. } => MessageKind::Signin,
+            ClientMessage::ClientEvent(_) => MessageKind::ClientEvent,
+        };
+        self.slot.app().counters.message_received(kind);
         match message {
             ClientMessage::Ping => self.outbox.send(Frame::from(PONG_FRAME)),
             ClientMessage::Pong => {}
@@ -116,6 +129,7 @@ impl Session {
         if rate == 0 || self.subscription_rate.admit(rate, Instant::now()) {
             return true;
         }
+        self.slot.app().counters.rate_limited();
         self.send_error(
             Some(ErrorCode::SubscriptionRateLimit),
             &format!("Subscription rejected - rate limit of {rate} subscribes and unsubscribes per second exceeded"),
@@ -349,6 +363,7 @@ impl Session {
             .client_event_rate
             .admit(app.config.client_event_rate, Instant::now())
         {
+            app.counters.rate_limited();
             return Err((
                 Some(ErrorCode::ClientEventRateLimit),
                 format!(

@@ -10,6 +10,7 @@ use super::api_body::{BodyTimedOut, BoundedBody, PendingBodies, TooManyPending};
 use super::busy_poll::{BusyPoll, Callers};
 use super::flusher::{Batch, Flushers};
 use super::inline_wake::InlineWake;
+use super::monitoring::{self, api_requests, Monitor};
 use super::rate_limit::RateLimit;
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};
@@ -54,6 +55,7 @@ pub(crate) async fn serve(
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flushers: Arc<Flushers>,
+    (monitor, with_metrics): (Arc<Monitor>, bool),
     shutdown: watch::Receiver<bool>,
 ) {
     let api_rates = hub
@@ -71,7 +73,9 @@ pub(crate) async fn serve(
             hub,
             limits: limits.clone(),
             api_rates: Arc::new(api_rates),
-        }),
+        })
+        .layer(api_requests::TrackLayer(monitor.api_requests()))
+        .merge(monitoring::routes(monitor, with_metrics)),
         limits,
         shutdown: shutdown.clone(),
     });

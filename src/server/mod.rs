@@ -15,6 +15,7 @@ mod flusher;
 mod http_api;
 mod inline_wake;
 mod ip_limits;
+mod monitoring;
 mod outbox;
 mod rate_limit;
 mod socket;
@@ -95,6 +96,7 @@ pub struct PushServer {
     webhooks: Arc<webhook::WebhookStats>,
     websocket_addr: SocketAddr,
     api_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     api_socket: Option<api_socket::SocketFile>,
     pid: u32,
 }
@@ -113,6 +115,15 @@ impl PushServer {
         };
         let ws_listener = bind("WebSocket connections", ws_addr)?;
         let api_listener = bind("the HTTP API", api_addr)?;
+        let metrics_listener = match config.metrics_addr().map_err(StartError::Config)? {
+            Some(addr) => Some(bind("metrics", addr)?),
+            None => None,
+        };
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(|l| l.local_addr())
+            .transpose()
+            .map_err(StartError::Runtime)?;
         let websocket_addr = ws_listener.local_addr().map_err(StartError::Runtime)?;
         let api_addr = api_listener.local_addr().map_err(StartError::Runtime)?;
         let (unix_listener, api_socket) = match config.api_socket.as_str() {
@@ -142,6 +153,7 @@ impl PushServer {
             (cluster.clone(), Some(cluster), leader)
         };
         let log = cluster.clone().map(|c| c as Arc<dyn webhook::EmitLog>);
+        let monitored_cluster = cluster.clone();
         let webhooks = webhook::Webhooks::new(&apps, leader, log);
         let hub = Arc::new(Hub::with_parts(apps, adapter, |app| {
             webhooks.observer_for(&app.key)
@@ -166,6 +178,18 @@ impl PushServer {
             )),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let head_timeout = limits.api_head_timeout;
+        let monitor = Arc::new(monitoring::Monitor::new(
+            monitoring::Sources {
+                hub: hub.clone(),
+                webhooks: webhooks.stats(),
+                cluster: monitored_cluster,
+                api: Arc::new(monitoring::ApiRequests::default()),
+            },
+            &config.metrics_token,
+            shutdown_rx.clone(),
+            Duration::from_secs(config.cluster_node_timeout),
+        ));
         let webhooks = {
             let _guard = runtime.enter();
             let ws_listener = tokio::net::TcpListener::from_std(ws_listener).map_err(StartError::Runtime)?;
@@ -190,8 +214,18 @@ impl PushServer {
                 hub.clone(),
                 limits,
                 flushers,
+                (monitor.clone(), metrics_listener.is_none()),
                 shutdown_rx.clone(),
             ));
+            if let Some(listener) = metrics_listener {
+                let listener = tokio::net::TcpListener::from_std(listener).map_err(StartError::Runtime)?;
+                runtime.spawn(monitoring::serve(
+                    listener,
+                    monitor,
+                    head_timeout,
+                    shutdown_rx.clone(),
+                ));
+            }
             runtime.spawn(maintenance(hub.clone(), shutdown_rx.clone()));
             if let Some(cluster) = &cluster {
                 cluster
@@ -207,6 +241,7 @@ impl PushServer {
             webhooks,
             websocket_addr,
             api_addr,
+            metrics_addr,
             api_socket,
             pid: std::process::id(),
         })
@@ -222,6 +257,11 @@ impl PushServer {
 
     pub fn api_addr(&self) -> SocketAddr {
         self.api_addr
+    }
+
+    /// The separate monitoring listener, when `metrics` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The HTTP API's Unix socket, when `api_socket` is set.

@@ -277,9 +277,12 @@ fn close_frame(code: u16, reason: &str) -> CloseFrame {
 enum End {
     Gone,
     Close(u16, String),
-    /// The client sent a close frame; it waits for ours.
-    ClosedByClient,
+    /// The client sent a close frame (with this code; 1005 without one); it waits for ours.
+    ClosedByClient(u16),
 }
+
+/// Close code 1006: the connection dropped without a close frame.
+const CLOSE_ABNORMAL: u16 = 1006;
 
 async fn run(
     mut ws: Ws,
@@ -323,7 +326,9 @@ async fn run(
                         break End::Gone;
                     }
                 }
-                Some(Ok(Message::Close(_))) => break End::ClosedByClient,
+                Some(Ok(Message::Close(frame))) => {
+                    break End::ClosedByClient(frame.map_or(1005, |f| u16::from(f.code)));
+                }
                 Some(Ok(Message::Frame(_))) | None => break End::Gone,
                 Some(Err(error)) => match close_for(&error) {
                     Some((code, reason)) => break End::Close(code, reason),
@@ -364,11 +369,16 @@ async fn run(
             }
         }
     };
+    // Counted before the connection leaves the gauge, so a scrape never sees it in neither.
+    app.counters.connection_closed(match end {
+        End::Close(code, _) | End::ClosedByClient(code) => code,
+        End::Gone => CLOSE_ABNORMAL,
+    });
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     match end {
         End::Close(code, reason) => Box::pin(close_gracefully(&mut ws, outbox, code, &reason)).await,
-        End::ClosedByClient => Box::pin(answer_close(&mut ws, outbox)).await,
+        End::ClosedByClient(_) => Box::pin(answer_close(&mut ws, outbox)).await,
         End::Gone => {}
     }
 }

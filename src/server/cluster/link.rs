@@ -37,6 +37,7 @@ pub(super) async fn read_loop(
             r = transport.subscribe() => match r {
                 Ok(s) => s,
                 Err(e) => {
+                    cluster.health.down();
                     if !was_down {
                         eprintln!("webman-push: cluster: Redis unreachable ({e}); serving local clients, retrying");
                         was_down = true;
@@ -55,6 +56,7 @@ pub(super) async fn read_loop(
             eprintln!("webman-push: cluster: connected to Redis again; resynchronising");
         }
         backoff = Duration::from_millis(100);
+        cluster.health.up();
         // Tell the others our state now rather than at the next heartbeat.
         cluster.mark_all_dirty(&hub);
         loop {
@@ -66,6 +68,7 @@ pub(super) async fn read_loop(
                 _ = shutdown.changed() => return,
             }
         }
+        cluster.health.down();
         eprintln!("webman-push: cluster: lost the Redis connection; serving local clients, reconnecting");
         was_down = true;
     }
@@ -79,6 +82,7 @@ fn handle(cluster: &RedisCluster, hub: &Hub, payload: &[u8]) {
     if message.sender() == cluster.node_id {
         return;
     }
+    cluster.health.received();
     match message {
         Message::Publish {
             app_key,
@@ -166,7 +170,11 @@ pub(super) async fn write_loop(
             continue;
         }
         match transport.execute(&batch).await {
-            Ok(()) => failing = false,
+            Ok(()) => {
+                failing = false;
+                let published = batch.iter().filter(|c| matches!(c, Command::Publish(_)));
+                cluster.health.sent(published.count());
+            }
             Err(e) => {
                 if !failing {
                     eprintln!(

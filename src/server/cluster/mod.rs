@@ -20,6 +20,7 @@
 //! the unit tests run all of it in memory).
 
 mod codec;
+mod health;
 mod leader;
 mod link;
 #[cfg(test)]
@@ -87,6 +88,8 @@ pub(crate) struct RedisCluster {
     pub leader: Arc<AtomicBool>,
     /// When each other node was last heard from.
     last_seen: Mutex<HashMap<String, Instant>>,
+    /// Reachability and traffic, for monitoring.
+    pub health: health::LinkHealth,
 }
 
 impl RedisCluster {
@@ -109,6 +112,7 @@ impl RedisCluster {
             dropped: AtomicU64::new(0),
             leader: Arc::new(AtomicBool::new(false)),
             last_seen: Mutex::new(HashMap::new()),
+            health: health::LinkHealth::default(),
         })
     }
 
@@ -168,6 +172,11 @@ impl RedisCluster {
         for app in hub.apps() {
             app.apply_remote(node, None);
         }
+    }
+
+    /// Other nodes heard from within `cluster_node_timeout`.
+    pub fn peers_alive(&self) -> usize {
+        self.last_seen.lock().len()
     }
 
     fn mark_all_dirty(&self, hub: &Hub) {

@@ -71,6 +71,18 @@ impl Backlog {
     }
 }
 
+/// One receiver's totals, for `/metrics`.
+pub(crate) struct DestinationStats {
+    pub app_id: String,
+    pub url: String,
+    pub queued: usize,
+    /// Requests sent (each attempt counts).
+    pub sent: u64,
+    pub failed: u64,
+    pub retried: u64,
+    pub dropped: u64,
+}
+
 /// One request waiting for its receiver.
 struct Queued {
     /// Tells this request from a later one with the same body when the sender comes back to pop it.
@@ -95,6 +107,7 @@ struct Queue {
 
 pub(super) struct Destination {
     url: String,
+    app_id: String,
     key: String,
     secret: String,
     retry_for: Duration,
@@ -104,6 +117,10 @@ pub(super) struct Destination {
     ready: Notify,
     dropped: AtomicU64,
     delivered: AtomicU64,
+    /// Attempts made, attempts that failed, and failed attempts that will be tried again.
+    attempts: AtomicU64,
+    failed: AtomicU64,
+    retried: AtomicU64,
     client: Client,
     budget: Arc<Budget>,
 }
@@ -112,6 +129,7 @@ impl Destination {
     pub fn new(url: &str, app: &AppConfig, client: Client, budget: Arc<Budget>) -> Destination {
         Destination {
             url: url.to_owned(),
+            app_id: app.id.clone(),
             key: app.key.clone(),
             secret: app.secret.clone(),
             retry_for: Duration::from_secs(app.webhook_retry_for),
@@ -121,6 +139,9 @@ impl Destination {
             ready: Notify::new(),
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            attempts: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
             client,
             budget,
         }
@@ -161,6 +182,20 @@ impl Destination {
             dropped: self.dropped.load(Ordering::Relaxed),
             delivered: self.delivered.load(Ordering::Relaxed),
             ..Backlog::default()
+        }
+    }
+
+    /// What monitoring reports about this receiver.
+    pub fn stats(&self) -> DestinationStats {
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        DestinationStats {
+            app_id: self.app_id.clone(),
+            url: self.url.clone(),
+            queued: self.queue.lock().requests.len(),
+            sent: load(&self.attempts),
+            failed: load(&self.failed),
+            retried: load(&self.retried),
+            dropped: load(&self.dropped),
         }
     }
 
@@ -207,6 +242,7 @@ impl Destination {
                 self.count_dropped("receiver down past webhook_retry_for");
                 continue;
             }
+            self.attempts.fetch_add(1, Ordering::Relaxed);
             let failure = tokio::select! {
                 outcome = self.attempt(body, &signature) => outcome.err(),
                 _ = shutdown.changed() => return,
@@ -223,6 +259,7 @@ impl Destination {
                 }
                 continue;
             };
+            self.failed.fetch_add(1, Ordering::Relaxed);
             if failing_since.is_none() {
                 failing_since = Some(Instant::now());
                 eprintln!(
@@ -236,6 +273,7 @@ impl Destination {
                 self.count_dropped(&format!("gave up after webhook_retry_for ({failure})"));
                 continue;
             }
+            self.retried.fetch_add(1, Ordering::Relaxed);
             tokio::select! {
                 _ = tokio::time::sleep(self.retry_interval) => {}
                 _ = shutdown.changed() => return,

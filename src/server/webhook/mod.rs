@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 pub use delivery::Backlog;
+pub(crate) use delivery::DestinationStats;
 
 type Envelope = (usize, ChannelEvent);
 
@@ -126,15 +127,20 @@ impl Webhooks {
 
     /// Runs until shutdown: spawns one delivery task per receiver and turns hub events into requests.
     pub fn spawn(self, shutdown: watch::Receiver<bool>) -> Arc<WebhookStats> {
-        let stats = Arc::new(WebhookStats {
-            destinations: self.destinations(),
-            budgets: self.apps.iter().map(|(_, h)| h.budget.clone()).collect(),
-        });
+        let stats = self.stats();
         for dest in &stats.destinations {
             tokio::spawn(dest.clone().run(shutdown.clone()));
         }
         tokio::spawn(self.run(shutdown));
         stats
+    }
+
+    /// A view of the receivers and budgets, for monitoring.
+    pub fn stats(&self) -> Arc<WebhookStats> {
+        Arc::new(WebhookStats {
+            destinations: self.destinations(),
+            budgets: self.apps.iter().map(|(_, h)| h.budget.clone()).collect(),
+        })
     }
 
     fn destinations(&self) -> Vec<Arc<Destination>> {
@@ -194,6 +200,11 @@ pub(crate) struct WebhookStats {
 }
 
 impl WebhookStats {
+    /// Each receiver's totals and queue depth.
+    pub fn destinations(&self) -> Vec<DestinationStats> {
+        self.destinations.iter().map(|d| d.stats()).collect()
+    }
+
     pub fn backlog(&self) -> Backlog {
         let mut total = Backlog::default();
         for d in &self.destinations {

@@ -53,6 +53,10 @@ return [
     // 'redis_prefix'         => 'webman-push',  // prefix of the Redis keys and pub/sub channel
     // 'cluster_node_timeout' => 5,              // seconds without a heartbeat before another node counts as dead
 
+    // Monitoring: GET /metrics (Prometheus), /up, /ready on the api listener (no signature)
+    // 'metrics'       => '',   // e.g. 'http://127.0.0.1:9601': serve them on a listener of their own instead
+    // 'metrics_token' => '',   // when set, /metrics requires 'Authorization: Bearer <token>' (401 otherwise)
+
     // This app (the app_key above)
     // 'app_id'                   => '1024',   // app id (Webman\Push\Api always signs under /apps/1024; the id in the path is not checked)
     // 'max_connections'          => 0,        // simultaneous connections of this app, 0 = unlimited (over it: close 4004)
