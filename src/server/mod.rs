@@ -18,6 +18,7 @@ mod ip_limits;
 mod outbox;
 mod rate_limit;
 mod socket;
+mod tls;
 mod upgrade;
 mod webhook;
 mod ws;
@@ -96,12 +97,18 @@ pub struct PushServer {
     websocket_addr: SocketAddr,
     api_addr: SocketAddr,
     api_socket: Option<api_socket::SocketFile>,
+    certificate: Option<Arc<tls::Certificate>>,
     pid: u32,
 }
 
 impl PushServer {
     pub fn start(config: ServerConfig) -> Result<PushServer, StartError> {
         let ws_addr = config.websocket_addr().map_err(StartError::Config)?;
+        // Read before anything binds: a missing certificate is the error the caller sees.
+        let certificate = match config.tls() {
+            true => Some(tls::Certificate::load(&config.ssl).map_err(StartError::Config)?),
+            false => None,
+        };
         let api_addr = config.api_addr().map_err(StartError::Config)?;
         let backlog = config.listen_backlog();
         let bind = |what, addr| {
@@ -175,6 +182,10 @@ impl PushServer {
                 .map(tokio::net::UnixListener::from_std)
                 .transpose()
                 .map_err(StartError::Runtime)?;
+            if let Some(certificate) = &certificate {
+                let every = Duration::from_secs_f64(config.ssl.reload_interval);
+                runtime.spawn(tls::watch(certificate.clone(), every, shutdown_rx.clone()));
+            }
             let flushers = Arc::new(flusher::Flushers::new(config.threads));
             flushers.spawn(&shutdown_rx);
             runtime.spawn(ws::serve(
@@ -182,6 +193,7 @@ impl PushServer {
                 hub.clone(),
                 limits.clone(),
                 flushers.clone(),
+                certificate.clone(),
                 shutdown_rx.clone(),
             ));
             runtime.spawn(http_api::serve(
@@ -190,6 +202,7 @@ impl PushServer {
                 hub.clone(),
                 limits,
                 flushers,
+                certificate.clone().filter(|_| config.api_tls()),
                 shutdown_rx.clone(),
             ));
             runtime.spawn(maintenance(hub.clone(), shutdown_rx.clone()));
@@ -208,6 +221,7 @@ impl PushServer {
             websocket_addr,
             api_addr,
             api_socket,
+            certificate,
             pid: std::process::id(),
         })
     }
@@ -227,6 +241,15 @@ impl PushServer {
     /// The HTTP API's Unix socket, when `api_socket` is set.
     pub fn api_socket(&self) -> Option<&std::path::Path> {
         self.api_socket.as_ref().map(|s| s.path())
+    }
+
+    /// Reads `ssl.local_cert` and `ssl.local_pk` again now; new TLS handshakes use them, open
+    /// connections keep theirs. On error (which names the file) the previous certificate stays.
+    pub fn reload_tls(&self) -> Result<(), String> {
+        match &self.certificate {
+            Some(certificate) => certificate.reload(),
+            None => Err("TLS is not configured (ssl.local_cert and ssl.local_pk are empty)".into()),
+        }
     }
 
     /// Webhook requests waiting, delivered and dropped, over every receiver.

@@ -11,6 +11,7 @@ use super::flusher::{Batch, Flusher, Flushers};
 use super::ip_limits::IpSlot;
 use super::outbox::{ConnectionOutbox, Flushed};
 use super::socket::{finish, Socket};
+use super::tls::{self, Certificate};
 use super::upgrade::{self, Outcome};
 use super::Limits;
 use crate::hub::{AppHub, Frame, Hub, Outbox, Session};
@@ -43,6 +44,7 @@ pub(crate) async fn serve(
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flushers: Arc<Flushers>,
+    tls: Option<Arc<Certificate>>,
     shutdown: watch::Receiver<bool>,
 ) {
     // Socket ids are `<prefix>.<counter>`; a random prefix keeps them unique across restarts and nodes.
@@ -53,15 +55,19 @@ pub(crate) async fn serve(
         let id = counter;
         counter += 1;
         let flusher = flushers.for_connection(id);
-        tokio::spawn(connection(
-            stream,
-            hub.clone(),
-            limits.clone(),
-            flusher,
-            shutdown.clone(),
-            prefix,
-            id,
-        ));
+        let (hub, limits, shutdown) = (hub.clone(), limits.clone(), shutdown.clone());
+        let Some(certificate) = &tls else {
+            tokio::spawn(connection(stream, None, hub, limits, flusher, shutdown, prefix, id));
+            return;
+        };
+        // The relayed socket has no address of its own: the client's is passed along.
+        let peer = stream
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let timeout = limits.handshake_timeout;
+        tokio::spawn(tls::terminate(stream, certificate.acceptor(), timeout, move |inner| {
+            connection(inner, Some(Box::new(peer)), hub, limits, flusher, shutdown, prefix, id)
+        }));
     })
     .await;
 }
@@ -78,8 +84,11 @@ fn random_prefix() -> u32 {
     (h.finish() % 1_000_000_000) as u32
 }
 
+/// Serves one connection; `tls_peer` is the client's address when `stream` is relayed from TLS.
+#[allow(clippy::too_many_arguments)]
 async fn connection(
     stream: TcpStream,
+    tls_peer: Option<Box<IpAddr>>,
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flusher: Arc<Flusher>,
@@ -114,7 +123,7 @@ async fn connection(
     };
     // Held until the connection ends: it counts against the client's address. Boxed: with the
     // per-IP limits off (the default) it costs every connection's task one pointer, not 32 bytes.
-    let _ip_slot = match admit(&upgrade, &stream, &hub, &limits) {
+    let _ip_slot = match admit(&upgrade, &stream, tls_peer, &hub, &limits) {
         Ok(slot) => slot.map(Box::new),
         Err(refusal) => {
             outbox.send_raw(Bytes::from(refusal.response()));
@@ -167,6 +176,7 @@ async fn connection(
 fn admit(
     upgrade: &upgrade::Upgrade,
     stream: &TcpStream,
+    tls_peer: Option<Box<IpAddr>>,
     hub: &Hub,
     limits: &Arc<Limits>,
 ) -> Result<Option<IpSlot>, upgrade::Refusal> {
@@ -181,9 +191,10 @@ fn admit(
             return Err(upgrade::Refusal { status: 403, message });
         }
     }
-    let peer = stream
-        .peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let peer = tls_peer.map_or_else(
+        || stream.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip()),
+        |peer| *peer,
+    );
     let client = limits.trusted_proxies.client_ip(
         peer,
         edge.forwarded_for.as_deref().into_iter(),
