@@ -684,8 +684,10 @@ mod tests {
 
     #[test]
     fn ssl_needs_cert_and_key_together_and_https_api_needs_ssl() {
-        let with = |extra: &str| ServerConfig::from_json(&format!(r#"{{"app_key":"k","app_secret":"s",{extra}}}"#));
-        let c = with(r#""ssl":{"local_cert":"/c.pem","local_pk":"/k.pem"},"api":"https://127.0.0.1:0""#).unwrap();
+        let with =
+            |extra: &str| ServerConfig::from_json(&format!(r#"{{"app_key":"k","app_secret":"s",{extra}}}"#));
+        let c =
+            with(r#""ssl":{"local_cert":"/c.pem","local_pk":"/k.pem"},"api":"https://127.0.0.1:0""#).unwrap();
         assert!(c.tls() && c.api_tls());
         assert_eq!(c.ssl.reload_interval, 5.0);
         let err = with(r#""ssl":{"local_cert":"/c.pem"}"#).unwrap_err();

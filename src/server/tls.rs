@@ -78,7 +78,11 @@ fn modified(path: &Path) -> Option<SystemTime> {
 }
 
 /// Polls the files every `every` and reloads them when they change, logging a reload that fails.
-pub(crate) async fn watch(certificate: Arc<Certificate>, every: Duration, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn watch(
+    certificate: Arc<Certificate>,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -151,7 +155,10 @@ fn socket_pair() -> std::io::Result<(tokio::net::UnixStream, TcpStream)> {
     outer.set_nonblocking(true)?;
     inner.set_nonblocking(true)?;
     let inner = std::net::TcpStream::from(std::os::fd::OwnedFd::from(inner));
-    Ok((tokio::net::UnixStream::from_std(outer)?, TcpStream::from_std(inner)?))
+    Ok((
+        tokio::net::UnixStream::from_std(outer)?,
+        TcpStream::from_std(inner)?,
+    ))
 }
 
 /// Copies both ways until both sides are done; when one side ends, its end is passed on

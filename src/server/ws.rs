@@ -57,7 +57,9 @@ pub(crate) async fn serve(
         let flusher = flushers.for_connection(id);
         let (hub, limits, shutdown) = (hub.clone(), limits.clone(), shutdown.clone());
         let Some(certificate) = &tls else {
-            tokio::spawn(connection(stream, None, hub, limits, flusher, shutdown, prefix, id));
+            tokio::spawn(connection(
+                stream, None, hub, limits, flusher, shutdown, prefix, id,
+            ));
             return;
         };
         // The relayed socket has no address of its own: the client's is passed along.
@@ -65,9 +67,23 @@ pub(crate) async fn serve(
             .peer_addr()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
         let timeout = limits.handshake_timeout;
-        tokio::spawn(tls::terminate(stream, certificate.acceptor(), timeout, move |inner| {
-            connection(inner, Some(Box::new(peer)), hub, limits, flusher, shutdown, prefix, id)
-        }));
+        tokio::spawn(tls::terminate(
+            stream,
+            certificate.acceptor(),
+            timeout,
+            move |inner| {
+                connection(
+                    inner,
+                    Some(Box::new(peer)),
+                    hub,
+                    limits,
+                    flusher,
+                    shutdown,
+                    prefix,
+                    id,
+                )
+            },
+        ));
     })
     .await;
 }
@@ -192,7 +208,11 @@ fn admit(
         }
     }
     let peer = tls_peer.map_or_else(
-        || stream.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip()),
+        || {
+            stream
+                .peer_addr()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+        },
         |peer| *peer,
     );
     let client = limits.trusted_proxies.client_ip(
