@@ -49,6 +49,16 @@ impl Server {
         Ok(())
     }
 
+    /// Reads `ssl.local_cert` and `ssl.local_pk` again: new TLS handshakes use them, open
+    /// connections stay. Throws `PushException` naming the file when it cannot be used (the
+    /// previous certificate stays), or when the server is not running with `ssl`.
+    pub fn reload_tls(&self) -> PhpResult<()> {
+        match &self.running {
+            Some(server) => server.reload_tls().map_err(push_error),
+            None => Err(push_error("the push server is not running")),
+        }
+    }
+
     /// Closes every connection and the listeners; bounded by 1.5 s. False if it was not running.
     pub fn stop(&mut self) -> bool {
         match self.running.take() {
