@@ -4,8 +4,8 @@
 // through its agent), and a client that does not trust the certificate fails its handshake.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { startServer } from './lib/server.mjs';
 import { startAuthEndpoint } from './lib/auth-endpoint.mjs';
 import { serverSdk } from './lib/clients.mjs';
+import { makeTestCertificates } from './lib/test-ca.mjs';
 
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/pusher-js-wss-client.mjs');
 const WAIT_MS = 8000;
@@ -23,18 +24,6 @@ let dir;
 let ca;
 let server;
 let endpoint;
-
-/** A CA and a certificate for 127.0.0.1 signed by it, in `dir`; returns the CA's PEM. */
-function makeCertificates() {
-  const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=webman-push test CA');
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
-  return readFileSync(join(dir, 'ca.pem'));
-}
 
 /** pusher-js over wss:// in a child process; resolves to the first of its JSON lines matching `match`. */
 function pusherJsUntil(match, what, env) {
@@ -58,11 +47,9 @@ function pusherJsUntil(match, what, env) {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'webman-push-native-tls-'));
-  ca = makeCertificates();
-  server = await startServer({
-    api: 'https://127.0.0.1:0',
-    ssl: { local_cert: join(dir, 'server.pem'), local_pk: join(dir, 'server.key') },
-  });
+  const pki = makeTestCertificates(dir);
+  ca = pki.ca;
+  server = await startServer({ api: 'https://127.0.0.1:0', ssl: { local_cert: pki.cert, local_pk: pki.key } });
   endpoint = await startAuthEndpoint({ key: server.key, secret: server.secret });
 });
 
