@@ -238,3 +238,30 @@ async fn reload_tls_takes_a_new_certificate_at_once() {
     let (_, seen) = connect_wss(&pki, &server).await;
     assert_eq!(seen, new);
 }
+
+#[tokio::test]
+async fn per_ip_limits_count_the_tls_clients_own_address() {
+    let pki = Pki::new();
+    let (cert, key) = pki.issue("server");
+    let server =
+        PushServer::start(tls_config(&cert, &key, json!({"max_connections_per_ip": 1}))).expect("starts");
+    let upgrade = |source: [u8; 4]| {
+        let (pki, server) = (&pki, &server);
+        async move {
+            let tls = pki.connect_from(source.into(), server.websocket_addr()).await;
+            let url = format!("wss://{}/app/{}?protocol=7", server.websocket_addr(), common::KEY);
+            tokio_tungstenite::client_async(url, tls).await.map(|(ws, _)| ws)
+        }
+    };
+    let _first = upgrade([127, 0, 0, 1])
+        .await
+        .expect("first connection from 127.0.0.1");
+    let second = upgrade([127, 0, 0, 1])
+        .await
+        .err()
+        .expect("second from 127.0.0.1 refused");
+    assert!(second.to_string().contains("429"), "{second}");
+    upgrade([127, 0, 0, 2])
+        .await
+        .expect("127.0.0.2 is another client");
+}

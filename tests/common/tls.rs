@@ -115,7 +115,19 @@ impl Pki {
 
     /// A TLS connection to `addr` with the handshake done.
     pub async fn connect(&self, addr: std::net::SocketAddr) -> TlsStream<TcpStream> {
-        let tcp = TcpStream::connect(addr).await.expect("connect");
+        self.connect_from(std::net::Ipv4Addr::LOCALHOST.into(), addr)
+            .await
+    }
+
+    /// Like [`Pki::connect`] from the loopback address `source` (127.0.0.0/8 is all local).
+    pub async fn connect_from(
+        &self,
+        source: std::net::IpAddr,
+        addr: std::net::SocketAddr,
+    ) -> TlsStream<TcpStream> {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind((source, 0).into()).expect("bind source");
+        let tcp = socket.connect(addr).await.expect("connect");
         let name = pki_types::ServerName::IpAddress(addr.ip().into());
         self.connector().connect(name, tcp).await.expect("TLS handshake")
     }
