@@ -31,6 +31,8 @@ Common options:
   --sources SPEC      client source addresses, e.g. 127.0.0.2-127.0.0.9 (default)
   --concurrency N     WebSocket handshakes in flight while connecting (default 64)
   --client-threads N  bench runtime worker threads (default: number of CPUs)
+  --tls-ca PATH       connect over TLS (wss://, https://), trusting the CA certificates in PATH
+                      (not for the php scenario)
 
 Output: human-readable lines, then one line of JSON per scenario (it starts with {\"scenario\":).
 ";
@@ -59,6 +61,7 @@ const KNOWN: &[&str] = &[
     "php-script",
     "unix",
     "rounds",
+    "tls-ca",
 ];
 
 pub struct Args {

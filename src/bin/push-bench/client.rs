@@ -77,7 +77,7 @@ async fn tcp_connect(source: IpAddr, server: SocketAddr) -> Result<TcpStream, St
         .map_err(|_| "connect timed out".to_string())?
         .map_err(|e| format!("connect {server} from {source}: {e}"))?;
     let _ = stream.set_nodelay(true);
-    Ok(stream)
+    crate::tls::wrap(stream, server).await
 }
 
 /// Opens a Pusher connection and subscribes it to `channel`; returns once the server confirmed
