@@ -258,8 +258,7 @@ async fn per_ip_limits_count_the_tls_clients_own_address() {
         .expect("first connection from 127.0.0.1");
     let second = upgrade([127, 0, 0, 1])
         .await
-        .err()
-        .expect("second from 127.0.0.1 refused");
+        .expect_err("second from 127.0.0.1 refused");
     assert!(second.to_string().contains("429"), "{second}");
     upgrade([127, 0, 0, 2])
         .await
