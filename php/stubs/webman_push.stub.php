@@ -300,6 +300,7 @@ class Server
 
     /**
      * start(), then blocks until SIGINT or SIGTERM, then stop().
+     * With `ssl`, SIGHUP meanwhile reloads the certificate (as reloadTls()).
      *
      * @throws PushException When the server cannot start.
      */
@@ -309,6 +310,7 @@ class Server
 
     /**
      * Blocks a started server's process until SIGINT or SIGTERM, then stops it; returns at once when not running.
+     * With `ssl`, SIGHUP meanwhile reloads the certificate (as reloadTls()).
      */
     public function wait(): void
     {
