@@ -58,7 +58,7 @@ pub(crate) async fn serve(
         let (hub, limits, shutdown) = (hub.clone(), limits.clone(), shutdown.clone());
         let Some(certificate) = &tls else {
             tokio::spawn(connection(
-                stream, None, hub, limits, flusher, shutdown, prefix, id,
+                stream, FromSocket, hub, limits, flusher, shutdown, prefix, id,
             ));
             return;
         };
@@ -71,18 +71,7 @@ pub(crate) async fn serve(
             stream,
             certificate.acceptor(),
             timeout,
-            move |inner| {
-                connection(
-                    inner,
-                    Some(Box::new(peer)),
-                    hub,
-                    limits,
-                    flusher,
-                    shutdown,
-                    prefix,
-                    id,
-                )
-            },
+            move |inner| connection(inner, peer, hub, limits, flusher, shutdown, prefix, id),
         ));
     })
     .await;
@@ -100,11 +89,34 @@ fn random_prefix() -> u32 {
     (h.finish() % 1_000_000_000) as u32
 }
 
-/// Serves one connection; `tls_peer` is the client's address when `stream` is relayed from TLS.
+/// Where a connection's client address comes from: its socket ([`FromSocket`]), or, for a
+/// connection relayed from TLS, whose socket has no address, the TLS connection's (`IpAddr`).
+/// Generic so that a plain connection's task carries nothing for it.
+trait PeerAddr: Send + 'static {
+    fn resolve(self, stream: &TcpStream) -> IpAddr;
+}
+
+struct FromSocket;
+
+impl PeerAddr for FromSocket {
+    fn resolve(self, stream: &TcpStream) -> IpAddr {
+        stream
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+    }
+}
+
+impl PeerAddr for IpAddr {
+    fn resolve(self, _: &TcpStream) -> IpAddr {
+        self
+    }
+}
+
+/// Serves one connection.
 #[allow(clippy::too_many_arguments)]
 async fn connection(
     stream: TcpStream,
-    tls_peer: Option<Box<IpAddr>>,
+    peer: impl PeerAddr,
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flusher: Arc<Flusher>,
@@ -139,7 +151,7 @@ async fn connection(
     };
     // Held until the connection ends: it counts against the client's address. Boxed: with the
     // per-IP limits off (the default) it costs every connection's task one pointer, not 32 bytes.
-    let _ip_slot = match admit(&upgrade, &stream, tls_peer, &hub, &limits) {
+    let _ip_slot = match admit(&upgrade, &stream, peer, &hub, &limits) {
         Ok(slot) => slot.map(Box::new),
         Err(refusal) => {
             outbox.send_raw(Bytes::from(refusal.response()));
@@ -192,7 +204,7 @@ async fn connection(
 fn admit(
     upgrade: &upgrade::Upgrade,
     stream: &TcpStream,
-    tls_peer: Option<Box<IpAddr>>,
+    peer: impl PeerAddr,
     hub: &Hub,
     limits: &Arc<Limits>,
 ) -> Result<Option<IpSlot>, upgrade::Refusal> {
@@ -207,16 +219,8 @@ fn admit(
             return Err(upgrade::Refusal { status: 403, message });
         }
     }
-    let peer = tls_peer.map_or_else(
-        || {
-            stream
-                .peer_addr()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
-        },
-        |peer| *peer,
-    );
     let client = limits.trusted_proxies.client_ip(
-        peer,
+        peer.resolve(stream),
         edge.forwarded_for.as_deref().into_iter(),
         edge.real_ip.as_deref(),
     );
