@@ -1,7 +1,8 @@
 //! The transports and their runtime: a WebSocket server and an HTTP API over one [`Hub`].
 //!
 //! [`PushServer::start`] binds both listeners, and the HTTP API's Unix socket when `api_socket` is
-//! set, synchronously (so a busy port is an error the caller sees, not a silent task failure), then
+//! set, synchronously (so a busy port is an error the caller sees, not a silent task failure; with
+//! `ssl` the certificate is read first, for the same reason), then
 //! starts a tokio runtime whose threads block every signal: signals belong to the embedding process
 //! (workerman drives its workers with them). The runtime
 //! must be created after any `fork()`: a forked child inherits none of its threads, so a server
