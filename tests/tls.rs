@@ -264,3 +264,21 @@ async fn per_ip_limits_count_the_tls_clients_own_address() {
         .await
         .expect("127.0.0.2 is another client");
 }
+
+#[tokio::test]
+async fn stopping_the_server_closes_wss_clients_with_4200() {
+    let pki = Pki::new();
+    let (cert, key) = pki.issue("server");
+    let server = start(&cert, &key);
+    let (mut ws, _) = connect_wss(&pki, &server).await;
+    let stopped = tokio::task::spawn_blocking(move || server.stop());
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(4200));
+    stopped.await.expect("stop");
+}
