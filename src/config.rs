@@ -89,6 +89,31 @@ pub struct ServerConfig {
     pub metrics: String,
     /// When set, `/metrics` requires `Authorization: Bearer <metrics_token>` (401 otherwise).
     pub metrics_token: String,
+    /// Native TLS: with a certificate the WebSocket listener is `wss://`, and an `https://` api
+    /// address serves TLS with the same certificate.
+    pub ssl: SslConfig,
+}
+
+/// Workerman's certificate option names, so a webman user's `ssl` context carries over.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SslConfig {
+    /// PEM certificate chain (leaf first); empty: no TLS.
+    pub local_cert: String,
+    /// PEM private key of the certificate.
+    pub local_pk: String,
+    /// Seconds between checks of both files' modification times; a change reloads them.
+    pub reload_interval: f64,
+}
+
+impl Default for SslConfig {
+    fn default() -> Self {
+        SslConfig {
+            local_cert: String::new(),
+            local_pk: String::new(),
+            reload_interval: 5.0,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -122,6 +147,7 @@ impl Default for ServerConfig {
             cluster_node_timeout: 5,
             metrics: String::new(),
             metrics_token: String::new(),
+            ssl: SslConfig::default(),
         }
     }
 }
@@ -293,7 +319,17 @@ impl ServerConfig {
     }
 
     pub fn api_addr(&self) -> Result<SocketAddr, String> {
-        parse_listen(&self.api, &["http://", "tcp://"])
+        parse_listen(&self.api, &["http://", "https://", "tcp://"])
+    }
+
+    /// Whether the HTTP API serves TLS (`api` starts with `https://`).
+    pub fn api_tls(&self) -> bool {
+        self.api.starts_with("https://")
+    }
+
+    /// Whether the server has a certificate (`ssl.local_cert`), which makes the WebSocket listener `wss://`.
+    pub fn tls(&self) -> bool {
+        !self.ssl.local_cert.is_empty()
     }
 
     /// The separate monitoring listener, when `metrics` is set.
@@ -414,9 +450,30 @@ impl ServerConfig {
             ));
         }
         self.validate_api_socket()?;
+        self.validate_ssl()?;
         self.websocket_addr()?;
         self.api_addr()?;
         self.metrics_addr()?;
+        Ok(())
+    }
+
+    fn validate_ssl(&self) -> Result<(), String> {
+        let ssl = &self.ssl;
+        if ssl.local_cert.is_empty() != ssl.local_pk.is_empty() {
+            return Err("ssl needs both local_cert and local_pk (or neither)".into());
+        }
+        if self.api_tls() && !self.tls() {
+            return Err(format!(
+                "api {:?} is https:// but ssl.local_cert and ssl.local_pk are not set",
+                self.api
+            ));
+        }
+        if !(ssl.reload_interval > 0.0 && ssl.reload_interval <= 86400.0) {
+            return Err(format!(
+                "ssl.reload_interval must be more than 0 and at most 86400 seconds, got {}",
+                ssl.reload_interval
+            ));
+        }
         Ok(())
     }
 
@@ -656,6 +713,23 @@ mod tests {
         let err =
             ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","metrics":"nowhere"}"#).unwrap_err();
         assert!(err.starts_with("metrics: cannot listen"), "{err}");
+    }
+
+    #[test]
+    fn ssl_needs_cert_and_key_together_and_https_api_needs_ssl() {
+        let with =
+            |extra: &str| ServerConfig::from_json(&format!(r#"{{"app_key":"k","app_secret":"s",{extra}}}"#));
+        let c =
+            with(r#""ssl":{"local_cert":"/c.pem","local_pk":"/k.pem"},"api":"https://127.0.0.1:0""#).unwrap();
+        assert!(c.tls() && c.api_tls());
+        assert_eq!(c.ssl.reload_interval, 5.0);
+        let err = with(r#""ssl":{"local_cert":"/c.pem"}"#).unwrap_err();
+        assert!(err.contains("ssl needs both local_cert and local_pk"), "{err}");
+        let err = with(r#""api":"https://127.0.0.1:0""#).unwrap_err();
+        assert!(err.contains("is https:// but ssl.local_cert"), "{err}");
+        let err = with(r#""ssl":{"local_cert":"/c","local_pk":"/k","reload_interval":0}"#).unwrap_err();
+        assert!(err.contains("ssl.reload_interval must be more than 0"), "{err}");
+        assert!(!with(r#""ssl":[]"#).unwrap().tls(), "PHP's empty array is no TLS");
     }
 
     #[test]

@@ -38,12 +38,22 @@ class Api
      *        or the server's `api_socket` on this host as `unix:///path/to/webman-push.sock`.
      * @param string $app_key     The app's key (config `app_key`).
      * @param string $app_secret  The app's secret (config `app_secret`).
-     * @param array{timeout?: int|float, app_id?: string|int, encryption_master_key_base64?: string}|null $options
+     * @param array{timeout?: int|float, app_id?: string|int, encryption_master_key_base64?: string, ca_file?: string}|null $options
      *        `timeout`: seconds per request (default 2); `app_id`: the id in /apps/{id}/... (default '1024');
-     *        `encryption_master_key_base64`: 32 bytes, base64, for private-encrypted- channels.
-     * @throws PushException When the address is not http(s):// or unix:///, the key or secret is empty, or an option is invalid.
+     *        `encryption_master_key_base64`: 32 bytes, base64, for private-encrypted- channels;
+     *        `ca_file`: PEM CA certificate(s) trusted for https:// instead of the public roots (self-signed setups).
+     * @throws PushException When the address is not http(s):// or unix:///, the key or secret is empty, an option
+     *         is invalid, or ca_file cannot be read (the message names the file).
      */
     public function __construct(mixed $api_address, mixed $app_key, mixed $app_secret, mixed $options = null)
+    {
+    }
+
+    /**
+     * Why the last request got no answer (it returned false or status 0), e.g. "TLS certificate
+     * verification failed for https://...: ..."; null when the last request was answered.
+     */
+    public function lastError(): ?string
     {
     }
 
@@ -278,7 +288,19 @@ class Server
     }
 
     /**
+     * Reads ssl.local_cert and ssl.local_pk again: new TLS handshakes use them, open connections stay.
+     * (The server also reloads them by itself when their modification time changes.)
+     *
+     * @throws PushException Naming the file when it cannot be used (the previous certificate stays),
+     *         or when the server is not running with `ssl`.
+     */
+    public function reloadTls(): void
+    {
+    }
+
+    /**
      * start(), then blocks until SIGINT or SIGTERM, then stop().
+     * With `ssl`, SIGHUP meanwhile reloads the certificate (as reloadTls()).
      *
      * @throws PushException When the server cannot start.
      */
@@ -288,6 +310,7 @@ class Server
 
     /**
      * Blocks a started server's process until SIGINT or SIGTERM, then stops it; returns at once when not running.
+     * With `ssl`, SIGHUP meanwhile reloads the certificate (as reloadTls()).
      */
     public function wait(): void
     {

@@ -24,6 +24,8 @@ mod stats;
 mod storm;
 #[path = "push-bench/subscribers.rs"]
 mod subscribers;
+#[path = "push-bench/tls.rs"]
+mod tls;
 
 use args::{Args, USAGE};
 use client::Sources;
@@ -87,6 +89,9 @@ async fn run(args: Args, threads: usize, nofile: u64) -> Result<(), String> {
     let known = ["connections", "fanout", "api", "php", "churn", "storm", "soak"];
     if !known.contains(&scenario.as_str()) {
         return Err(format!("unknown scenario {scenario} (one of {known:?})"));
+    }
+    if let Some(ca) = args.str("tls-ca") {
+        tls::enable(ca)?;
     }
     let pid: u32 = args
         .required("server-pid")?

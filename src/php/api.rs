@@ -68,7 +68,8 @@ fn string_pairs(params: Option<&Zval>) -> PhpResult<Vec<(String, String)>> {
 impl Api {
     /// `new Api('http://127.0.0.1:3232', $app_key, $app_secret[, $options])`, or the server's
     /// `api_socket` as `'unix:///path/to/webman-push.sock'`; options:
-    /// `timeout` (seconds, default 2), `app_id` (default 1024), `encryption_master_key_base64`.
+    /// `timeout` (seconds, default 2), `app_id` (default 1024), `encryption_master_key_base64`,
+    /// `ca_file` (PEM CA certificates trusted for `https://` instead of the Mozilla roots).
     pub fn __construct(
         api_address: &Zval,
         app_key: &Zval,
@@ -114,6 +115,11 @@ impl Api {
             }
             None => None,
         };
+        // Verification stays on: a self-signed setup names its CA instead of turning it off.
+        let agent = match option("ca_file") {
+            Some(path) => Some(super::client::agent_trusting(path).map_err(push_error)?),
+            None => None,
+        };
         let app_id = option("app_id").unwrap_or("1024");
         Ok(Api {
             endpoint: Endpoint {
@@ -122,9 +128,17 @@ impl Api {
                 key,
                 secret,
                 timeout: Duration::from_secs_f64(timeout),
+                agent,
+                last_error: Default::default(),
             },
             encryption_master_key,
         })
+    }
+
+    /// Why the last request got no answer (it returned false, or status 0), e.g. a failed
+    /// certificate verification; null when the last request was answered.
+    pub fn last_error(&self) -> Option<String> {
+        self.endpoint.last_error.lock().clone()
     }
 
     /// Publishes `$data` on one channel or a list. The 4th argument is webman's `$socket_id`,

@@ -44,6 +44,44 @@ fn agent() -> &'static ureq::Agent {
     })
 }
 
+/// An agent that trusts only the CA certificates in `ca_file` (a self-signed setup); its
+/// connections are pooled by the Api object that owns it. The error names the file.
+pub(crate) fn agent_trusting(ca_file: &str) -> Result<ureq::Agent, String> {
+    let pem = std::fs::read(ca_file).map_err(|e| format!("Cannot read ca_file {ca_file}: {e}"))?;
+    let roots = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("Invalid ca_file {ca_file}: {e}"))?;
+    if roots.is_empty() {
+        return Err(format!("Invalid ca_file {ca_file}: no PEM certificate in it"));
+    }
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::from(roots))
+        .build();
+    Ok(ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(tls)
+        .build()
+        .new_agent())
+}
+
+/// Why an https request got no answer, worded for the PHP developer reading `lastError()`.
+fn transport_error(address: &str, error: &ureq::Error, custom_ca: bool) -> String {
+    let text = error.to_string();
+    let certificate = matches!(error, ureq::Error::Rustls(_)) || text.contains("certificate");
+    match (certificate, custom_ca) {
+        (true, false) => format!(
+            "TLS certificate verification failed for {address}: {text} (for a self-signed certificate, pass its CA as the 'ca_file' option)"
+        ),
+        (true, true) => format!("TLS certificate verification failed for {address}: {text}"),
+        (false, _) => format!("Request to {address} failed: {text}"),
+    }
+}
+
 /// Where and as whom an Api object talks to the HTTP API.
 pub(crate) struct Endpoint {
     pub address: String,
@@ -51,6 +89,10 @@ pub(crate) struct Endpoint {
     pub key: String,
     pub secret: String,
     pub timeout: Duration,
+    /// For `https://` with the `ca_file` option; None: the shared agent with the Mozilla roots.
+    pub agent: Option<ureq::Agent>,
+    /// Why the last request got no answer (status 0); None after an answer.
+    pub last_error: parking_lot::Mutex<Option<String>>,
 }
 
 impl Endpoint {
@@ -73,38 +115,49 @@ impl Endpoint {
         if let Some((peer, prefix)) = direct {
             let target = format!("{prefix}{full_path}?{query}");
             return match api_client::request_to(peer, method, &target, body, self.timeout) {
-                Ok(r) => Reply {
-                    status: r.status,
-                    body: String::from_utf8_lossy(&r.body).into_owned(),
-                },
-                Err(_) => Reply {
-                    status: 0,
-                    body: String::new(),
-                },
+                Ok(r) => {
+                    *self.last_error.lock() = None;
+                    Reply {
+                        status: r.status,
+                        body: String::from_utf8_lossy(&r.body).into_owned(),
+                    }
+                }
+                Err(e) => {
+                    *self.last_error.lock() = Some(format!("Request to {} failed: {e}", self.address));
+                    Reply {
+                        status: 0,
+                        body: String::new(),
+                    }
+                }
             };
         }
+        let agent = self.agent.as_ref().unwrap_or_else(|| agent());
         let url = format!("{}{full_path}?{query}", self.address);
         let result = if method == "GET" {
-            with_timeouts!(agent().get(&url).config(), self.timeout)
+            with_timeouts!(agent.get(&url).config(), self.timeout)
                 .build()
                 .call()
         } else {
-            with_timeouts!(agent().post(&url).config(), self.timeout)
+            with_timeouts!(agent.post(&url).config(), self.timeout)
                 .build()
                 .header("Content-Type", "application/json")
                 .send(body)
         };
         match result {
             Ok(mut response) => {
+                *self.last_error.lock() = None;
                 let status = response.status().as_u16();
                 // Reading the whole body also returns the connection to the pool.
                 let body = response.body_mut().read_to_string().unwrap_or_default();
                 Reply { status, body }
             }
-            Err(_) => Reply {
-                status: 0,
-                body: String::new(),
-            },
+            Err(e) => {
+                *self.last_error.lock() = Some(transport_error(&self.address, &e, self.agent.is_some()));
+                Reply {
+                    status: 0,
+                    body: String::new(),
+                }
+            }
         }
     }
 }

@@ -49,6 +49,16 @@ impl Server {
         Ok(())
     }
 
+    /// Reads `ssl.local_cert` and `ssl.local_pk` again: new TLS handshakes use them, open
+    /// connections stay. Throws `PushException` naming the file when it cannot be used (the
+    /// previous certificate stays), or when the server is not running with `ssl`.
+    pub fn reload_tls(&self) -> PhpResult<()> {
+        match &self.running {
+            Some(server) => server.reload_tls().map_err(push_error),
+            None => Err(push_error("the push server is not running")),
+        }
+    }
+
     /// Closes every connection and the listeners; bounded by 1.5 s. False if it was not running.
     pub fn stop(&mut self) -> bool {
         match self.running.take() {
@@ -60,23 +70,24 @@ impl Server {
         }
     }
 
-    /// Starts and blocks until SIGINT or SIGTERM, then stops.
+    /// Starts and blocks until SIGINT or SIGTERM, then stops. With `ssl`, SIGHUP reloads the certificate.
     pub fn run(&mut self) -> PhpResult<()> {
         // Blocked before the threads start: a SIGTERM that arrived between start() and wait()
         // would take the default action and end the process without closing its clients.
-        let signals = StopSignals::block();
+        let signals = StopSignals::block(self.config.tls());
         self.start()?;
-        signals.wait();
+        signals.wait_reloading(self.running.as_ref());
         self.stop();
         Ok(())
     }
 
-    /// Blocks a started server's process until SIGINT or SIGTERM, then stops it.
+    /// Blocks a started server's process until SIGINT or SIGTERM, then stops it. With `ssl`,
+    /// SIGHUP reloads the certificate meanwhile.
     pub fn wait(&mut self) {
         if self.running.is_some() {
             // Kept blocked through the stop, so a second signal cannot cut it short.
-            let signals = StopSignals::block();
-            signals.wait();
+            let signals = StopSignals::block(self.config.tls());
+            signals.wait_reloading(self.running.as_ref());
             self.stop();
         }
     }
@@ -162,21 +173,35 @@ struct StopSignals {
 }
 
 impl StopSignals {
-    fn block() -> StopSignals {
+    /// `reload`: SIGHUP too (it reloads the TLS certificate); without TLS it keeps its default
+    /// action, as before.
+    fn block(reload: bool) -> StopSignals {
         // SAFETY: libc signal-set calls on sets owned by this value.
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             libc::sigaddset(&mut set, libc::SIGINT);
             libc::sigaddset(&mut set, libc::SIGTERM);
+            if reload {
+                libc::sigaddset(&mut set, libc::SIGHUP);
+            }
             let mut previous: libc::sigset_t = std::mem::zeroed();
             libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut previous);
             StopSignals { set, previous }
         }
     }
 
-    /// Waits for the first of them.
-    fn wait(&self) {
+    /// Waits for SIGINT or SIGTERM; each SIGHUP meanwhile reloads `server`'s TLS certificate.
+    fn wait_reloading(&self, server: Option<&PushServer>) {
+        while self.wait() == libc::SIGHUP {
+            if let Some(Err(e)) = server.map(PushServer::reload_tls) {
+                eprintln!("webman-push: SIGHUP: keeping the previous TLS certificate: {e}");
+            }
+        }
+    }
+
+    /// Waits for the first of them and returns it.
+    fn wait(&self) -> libc::c_int {
         let timeout = libc::timespec {
             tv_sec: 1,
             tv_nsec: 0,
@@ -184,8 +209,8 @@ impl StopSignals {
         loop {
             // SAFETY: `set` is a valid, initialised signal set.
             let sig = unsafe { libc::sigtimedwait(&self.set, std::ptr::null_mut(), &timeout) };
-            if sig == libc::SIGINT || sig == libc::SIGTERM {
-                return;
+            if sig == libc::SIGINT || sig == libc::SIGTERM || sig == libc::SIGHUP {
+                return sig;
             }
         }
     }

@@ -12,6 +12,7 @@ use super::flusher::{Batch, Flushers};
 use super::inline_wake::InlineWake;
 use super::monitoring::{self, api_requests, Monitor};
 use super::rate_limit::RateLimit;
+use super::tls::Certificate;
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};
 use crate::protocol::channel::is_cache_channel;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
 #[derive(Clone)]
 struct ApiState {
@@ -56,6 +58,7 @@ pub(crate) async fn serve(
     limits: Arc<Limits>,
     flushers: Arc<Flushers>,
     (monitor, with_metrics): (Arc<Monitor>, bool),
+    tls: Option<Arc<Certificate>>,
     shutdown: watch::Receiver<bool>,
 ) {
     let api_rates = hub
@@ -83,7 +86,10 @@ pub(crate) async fn serve(
         let ip = stream
             .peer_addr()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-        spawner.spawn(stream, ip);
+        match &tls {
+            None => spawner.spawn(stream, ip),
+            Some(certificate) => spawner.spawn_tls(stream, ip, certificate.acceptor()),
+        }
     });
     match unix {
         None => tcp.await,
@@ -120,6 +126,25 @@ impl Spawner {
     }
 }
 
+impl Spawner {
+    /// Like [`Self::spawn`] behind a TLS handshake, which counts against `api_head_timeout`.
+    fn spawn_tls(&self, stream: tokio::net::TcpStream, ip: IpAddr, acceptor: TlsAcceptor) {
+        let bodies = Bodies {
+            ip,
+            pending: self.pending.clone(),
+            limits: self.limits.clone(),
+        };
+        let (app, shutdown) = (self.app.clone(), self.shutdown.clone());
+        let handshake = acceptor.accept(BusyPoll::new(stream, self.callers.clone()));
+        tokio::spawn(async move {
+            let timeout = bodies.limits.api_head_timeout;
+            if let Ok(Ok(stream)) = tokio::time::timeout(timeout, handshake).await {
+                InlineWake::new(connection(stream, app, bodies, shutdown)).await;
+            }
+        });
+    }
+}
+
 /// A connected socket the API can serve: TCP or Unix.
 trait Stream: AsyncRead + AsyncWrite + AsRawFd + Unpin + Send + 'static {}
 impl<S: AsyncRead + AsyncWrite + AsRawFd + Unpin + Send + 'static> Stream for S {}
@@ -132,8 +157,8 @@ struct Bodies {
 }
 
 /// One keep-alive connection. On shutdown the request in progress is answered, then it closes.
-async fn connection<S: Stream>(
-    stream: BusyPoll<S>,
+async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    stream: S,
     app: Router,
     bodies: Bodies,
     mut shutdown: watch::Receiver<bool>,

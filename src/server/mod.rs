@@ -1,7 +1,8 @@
 //! The transports and their runtime: a WebSocket server and an HTTP API over one [`Hub`].
 //!
 //! [`PushServer::start`] binds both listeners, and the HTTP API's Unix socket when `api_socket` is
-//! set, synchronously (so a busy port is an error the caller sees, not a silent task failure), then
+//! set, synchronously (so a busy port is an error the caller sees, not a silent task failure; with
+//! `ssl` the certificate is read first, for the same reason), then
 //! starts a tokio runtime whose threads block every signal: signals belong to the embedding process
 //! (workerman drives its workers with them). The runtime
 //! must be created after any `fork()`: a forked child inherits none of its threads, so a server
@@ -19,6 +20,7 @@ mod monitoring;
 mod outbox;
 mod rate_limit;
 mod socket;
+mod tls;
 mod upgrade;
 mod webhook;
 mod ws;
@@ -98,12 +100,18 @@ pub struct PushServer {
     api_addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
     api_socket: Option<api_socket::SocketFile>,
+    certificate: Option<Arc<tls::Certificate>>,
     pid: u32,
 }
 
 impl PushServer {
     pub fn start(config: ServerConfig) -> Result<PushServer, StartError> {
         let ws_addr = config.websocket_addr().map_err(StartError::Config)?;
+        // Read before anything binds: a missing certificate is the error the caller sees.
+        let certificate = match config.tls() {
+            true => Some(tls::Certificate::load(&config.ssl).map_err(StartError::Config)?),
+            false => None,
+        };
         let api_addr = config.api_addr().map_err(StartError::Config)?;
         let backlog = config.listen_backlog();
         let bind = |what, addr| {
@@ -199,6 +207,10 @@ impl PushServer {
                 .map(tokio::net::UnixListener::from_std)
                 .transpose()
                 .map_err(StartError::Runtime)?;
+            if let Some(certificate) = &certificate {
+                let every = Duration::from_secs_f64(config.ssl.reload_interval);
+                runtime.spawn(tls::watch(certificate.clone(), every, shutdown_rx.clone()));
+            }
             let flushers = Arc::new(flusher::Flushers::new(config.threads));
             flushers.spawn(&shutdown_rx);
             runtime.spawn(ws::serve(
@@ -206,6 +218,7 @@ impl PushServer {
                 hub.clone(),
                 limits.clone(),
                 flushers.clone(),
+                certificate.clone(),
                 shutdown_rx.clone(),
             ));
             runtime.spawn(http_api::serve(
@@ -215,6 +228,7 @@ impl PushServer {
                 limits,
                 flushers,
                 (monitor.clone(), metrics_listener.is_none()),
+                certificate.clone().filter(|_| config.api_tls()),
                 shutdown_rx.clone(),
             ));
             if let Some(listener) = metrics_listener {
@@ -243,6 +257,7 @@ impl PushServer {
             api_addr,
             metrics_addr,
             api_socket,
+            certificate,
             pid: std::process::id(),
         })
     }
@@ -267,6 +282,15 @@ impl PushServer {
     /// The HTTP API's Unix socket, when `api_socket` is set.
     pub fn api_socket(&self) -> Option<&std::path::Path> {
         self.api_socket.as_ref().map(|s| s.path())
+    }
+
+    /// Reads `ssl.local_cert` and `ssl.local_pk` again now; new TLS handshakes use them, open
+    /// connections keep theirs. On error (which names the file) the previous certificate stays.
+    pub fn reload_tls(&self) -> Result<(), String> {
+        match &self.certificate {
+            Some(certificate) => certificate.reload(),
+            None => Err("TLS is not configured (ssl.local_cert and ssl.local_pk are empty)".into()),
+        }
     }
 
     /// Webhook requests waiting, delivered and dropped, over every receiver.

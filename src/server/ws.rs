@@ -11,6 +11,7 @@ use super::flusher::{Batch, Flusher, Flushers};
 use super::ip_limits::IpSlot;
 use super::outbox::{ConnectionOutbox, Flushed};
 use super::socket::{finish, Socket};
+use super::tls::{self, Certificate};
 use super::upgrade::{self, Outcome};
 use super::Limits;
 use crate::hub::{AppHub, Frame, Hub, Outbox, Session};
@@ -43,6 +44,7 @@ pub(crate) async fn serve(
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flushers: Arc<Flushers>,
+    tls: Option<Arc<Certificate>>,
     shutdown: watch::Receiver<bool>,
 ) {
     // Socket ids are `<prefix>.<counter>`; a random prefix keeps them unique across restarts and nodes.
@@ -53,14 +55,23 @@ pub(crate) async fn serve(
         let id = counter;
         counter += 1;
         let flusher = flushers.for_connection(id);
-        tokio::spawn(connection(
+        let (hub, limits, shutdown) = (hub.clone(), limits.clone(), shutdown.clone());
+        let Some(certificate) = &tls else {
+            tokio::spawn(connection(
+                stream, FromSocket, hub, limits, flusher, shutdown, prefix, id,
+            ));
+            return;
+        };
+        // The relayed socket has no address of its own: the client's is passed along.
+        let peer = stream
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let timeout = limits.handshake_timeout;
+        tokio::spawn(tls::terminate(
             stream,
-            hub.clone(),
-            limits.clone(),
-            flusher,
-            shutdown.clone(),
-            prefix,
-            id,
+            certificate.acceptor(),
+            timeout,
+            move |inner| connection(inner, peer, hub, limits, flusher, shutdown, prefix, id),
         ));
     })
     .await;
@@ -78,8 +89,34 @@ fn random_prefix() -> u32 {
     (h.finish() % 1_000_000_000) as u32
 }
 
+/// Where a connection's client address comes from: its socket ([`FromSocket`]), or, for a
+/// connection relayed from TLS, whose socket has no address, the TLS connection's (`IpAddr`).
+/// Generic so that a plain connection's task carries nothing for it.
+trait PeerAddr: Send + 'static {
+    fn resolve(self, stream: &TcpStream) -> IpAddr;
+}
+
+struct FromSocket;
+
+impl PeerAddr for FromSocket {
+    fn resolve(self, stream: &TcpStream) -> IpAddr {
+        stream
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+    }
+}
+
+impl PeerAddr for IpAddr {
+    fn resolve(self, _: &TcpStream) -> IpAddr {
+        self
+    }
+}
+
+/// Serves one connection.
+#[allow(clippy::too_many_arguments)]
 async fn connection(
     stream: TcpStream,
+    peer: impl PeerAddr,
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flusher: Arc<Flusher>,
@@ -114,7 +151,7 @@ async fn connection(
     };
     // Held until the connection ends: it counts against the client's address. Boxed: with the
     // per-IP limits off (the default) it costs every connection's task one pointer, not 32 bytes.
-    let _ip_slot = match admit(&upgrade, &stream, &hub, &limits) {
+    let _ip_slot = match admit(&upgrade, &stream, peer, &hub, &limits) {
         Ok(slot) => slot.map(Box::new),
         Err(refusal) => {
             outbox.send_raw(Bytes::from(refusal.response()));
@@ -167,6 +204,7 @@ async fn connection(
 fn admit(
     upgrade: &upgrade::Upgrade,
     stream: &TcpStream,
+    peer: impl PeerAddr,
     hub: &Hub,
     limits: &Arc<Limits>,
 ) -> Result<Option<IpSlot>, upgrade::Refusal> {
@@ -181,11 +219,8 @@ fn admit(
             return Err(upgrade::Refusal { status: 403, message });
         }
     }
-    let peer = stream
-        .peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     let client = limits.trusted_proxies.client_ip(
-        peer,
+        peer.resolve(stream),
         edge.forwarded_for.as_deref().into_iter(),
         edge.real_ip.as_deref(),
     );

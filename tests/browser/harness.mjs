@@ -252,7 +252,8 @@ export async function startAuthServer(push) {
     }
 }
 
-export async function launchChromium() {
+/** `extraArgs`: more Chromium switches (the native TLS test's `--ignore-certificate-errors`). */
+export async function launchChromium(extraArgs = []) {
     if (!existsSync(CHROMIUM)) {
         throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     }
@@ -261,6 +262,6 @@ export async function launchChromium() {
         executablePath: CHROMIUM,
         headless: true,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-            '--disable-sync', '--no-first-run'],
+            '--disable-sync', '--no-first-run', ...extraArgs],
     });
 }

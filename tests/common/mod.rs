@@ -1,6 +1,8 @@
 //! Helpers for the Rust integration tests: a real server on loopback ports and real clients.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::time::Duration;

@@ -42,6 +42,8 @@ Common options:
   --sources SPEC      client source addresses, e.g. 127.0.0.2-127.0.0.9 (default)
   --concurrency N     WebSocket handshakes in flight while connecting (default 64)
   --client-threads N  bench runtime worker threads (default: number of CPUs)
+  --tls-ca PATH       connect over TLS (wss://, https://), trusting the CA certificates in PATH
+                      (not for the php scenario)
 
 Output: human-readable lines, then one line of JSON per scenario (it starts with {\"scenario\":).
 ";
@@ -78,6 +80,7 @@ const KNOWN: &[&str] = &[
     "in-flight",
     "sample",
     "warmup",
+    "tls-ca",
 ];
 
 pub struct Args {

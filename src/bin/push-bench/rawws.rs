@@ -59,7 +59,7 @@ pub async fn tcp_connect(source: IpAddr, server: SocketAddr) -> Result<TcpStream
         .map_err(|_| "connect timed out".to_string())?
         .map_err(|e| format!("connect {server} from {source}: {e}"))?;
     let _ = stream.set_nodelay(true);
-    Ok(stream)
+    crate::tls::wrap(stream, server).await
 }
 
 impl RawWs {

@@ -644,6 +644,11 @@ pub async fn api(b: &Bench) -> Result<Value, String> {
 // with --unix PATH, over the server's api_socket.
 
 pub async fn php(b: &Bench) -> Result<Value, String> {
+    if crate::tls::enabled() {
+        return Err(
+            "the php scenario does not take --tls-ca (bench/api_trigger.php has no CA option)".into(),
+        );
+    }
     let calls: u64 = b.args.num("calls", 20_000)?;
     let php = b.args.str_or("php", "php").to_owned();
     let ext = b

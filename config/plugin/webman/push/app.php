@@ -43,6 +43,14 @@ return [
     //                                 // a stale file is replaced, a file that is not a socket is an error, the file is removed on stop
     // 'api_socket_mode'  => '0660',   // permissions of api_socket: who on this host may publish (owner and group by default)
 
+    // Native TLS (see the README's "Deploying"): with a certificate the WebSocket listener is wss://, and
+    // 'api' => 'https://0.0.0.0:3232' serves the HTTP API over TLS with the same certificate.
+    // 'ssl' => [
+    //     'local_cert'      => '/etc/ssl/fullchain.pem', // PEM certificate chain, leaf first; unset = no TLS
+    //     'local_pk'        => '/etc/ssl/privkey.pem',   // its PEM private key
+    //     'reload_interval' => 5,                        // seconds between checks of both files' mtimes; a change reloads them
+    // ],
+
     // Who may connect (see the README's "Deploying")
     // 'trusted_proxies'        => [],      // proxies (IPs / CIDRs, e.g. ['127.0.0.1']) whose X-Forwarded-For / X-Real-IP name the client address
     // 'max_connections_per_ip' => 0,       // WebSocket connections one client address (IPv6: /64) may hold; 0 = no limit (over it: HTTP 429)
