@@ -16,6 +16,7 @@ mod http_api;
 mod inline_wake;
 mod ip_limits;
 mod outbox;
+mod random;
 mod rate_limit;
 mod socket;
 mod upgrade;
