@@ -298,8 +298,15 @@ impl Default for AppConfig {
 impl ServerConfig {
     /// Reads a config from its JSON form (the PHP array, json-encoded).
     pub fn from_json(json: &str) -> Result<ServerConfig, String> {
-        let config: ServerConfig =
-            serde_json::from_str(json).map_err(|e| format!("invalid push server config: {e}"))?;
+        let config = deserialize_naming_the_key::<ServerConfig>(json).map_err(|e| {
+            // `#[serde(flatten)]` loses the path of an error inside the top-level app, so read
+            // the top level as that app alone (it ignores the server's keys) to name the key.
+            match e.path().iter().next() {
+                None => deserialize_naming_the_key::<AppConfig>(json).err().unwrap_or(e),
+                Some(_) => e,
+            }
+        });
+        let config = config.map_err(|e| format!("invalid push server config: {e}"))?;
         config.validate()?;
         Ok(config)
     }
@@ -498,6 +505,13 @@ impl ServerConfig {
     }
 }
 
+/// `json` as a `T`; an error says where, like `apps[1].client_event_rate: invalid type: …`.
+fn deserialize_naming_the_key<T: serde::de::DeserializeOwned>(
+    json: &str,
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(json))
+}
+
 fn parse_listen(listen: &str, schemes: &[&str]) -> Result<SocketAddr, String> {
     let rest = schemes
         .iter()
@@ -555,10 +569,24 @@ mod tests {
     fn wrong_types_are_reported_by_key() {
         let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","activity_timeout":"x"}"#)
             .unwrap_err();
-        assert!(
-            err.contains("activity_timeout") || err.contains("invalid type"),
-            "{err}"
-        );
+        assert!(err.contains("activity_timeout: invalid type"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_of_top_level_app_keys_are_reported_by_key() {
+        let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","client_event_rate":"x"}"#)
+            .unwrap_err();
+        assert!(err.contains("client_event_rate: invalid type"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_inside_apps_are_reported_by_index_and_key() {
+        let err = ServerConfig::from_json(
+            r#"{"app_key":"k","app_secret":"s",
+                "apps":[{"key":"k1","secret":"s1"},{"key":"k2","secret":"s2","client_event_rate":"x"}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("apps[1].client_event_rate: invalid type"), "{err}");
     }
 
     #[test]

@@ -68,14 +68,6 @@ impl Frame {
         std::str::from_utf8(&self.0.text).unwrap_or_default()
     }
 
-    pub fn len(&self) -> usize {
-        self.0.text.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.text.is_empty()
-    }
-
     /// The transport's wire form of this message: `encode` runs for the first recipient only,
     /// the others share its bytes.
     pub fn encoded(&self, encode: impl FnOnce(&[u8]) -> Bytes) -> Bytes {
@@ -495,7 +487,7 @@ impl Drop for ConnectionSlot {
     }
 }
 
-/// Every app this node serves, found by key (WebSocket path, API `auth_key`) or by id.
+/// Every app this node serves, found by key (WebSocket path, API `auth_key`).
 pub struct Hub {
     by_key: HashMap<String, Arc<AppHub>>,
 }
@@ -524,10 +516,6 @@ impl Hub {
 
     pub fn app_by_key(&self, key: &str) -> Option<&Arc<AppHub>> {
         self.by_key.get(key)
-    }
-
-    pub fn app_by_id(&self, id: &str) -> Option<&Arc<AppHub>> {
-        self.by_key.values().find(|a| a.config.id == id)
     }
 
     pub fn apps(&self) -> impl Iterator<Item = &Arc<AppHub>> {

@@ -160,12 +160,14 @@ pub struct ApiRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// The value of the first query parameter called `name`.
+pub fn find_param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
 impl ApiRequest<'_> {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        find_param(self.params, name)
     }
 
     /// Verifies timestamp window, body checksum and signature, in that order; `now` is unix seconds.

@@ -256,10 +256,7 @@ struct Signed {
 
 impl Signed {
     fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        crate::protocol::signature::find_param(&self.params, name)
     }
 }
 

@@ -18,6 +18,7 @@ mod inline_wake;
 mod ip_limits;
 mod monitoring;
 mod outbox;
+mod random;
 mod rate_limit;
 mod socket;
 mod tls;

@@ -48,7 +48,7 @@ pub(crate) async fn serve(
     shutdown: watch::Receiver<bool>,
 ) {
     // Socket ids are `<prefix>.<counter>`; a random prefix keeps them unique across restarts and nodes.
-    let prefix = random_prefix();
+    let prefix = (super::random::random_u64() % 1_000_000_000) as u32;
     let mut counter = 1u64;
     let stop = shutdown.clone();
     super::accept_loop(listener, "WebSocket connections", stop, |stream| {
@@ -75,18 +75,6 @@ pub(crate) async fn serve(
         ));
     })
     .await;
-}
-
-fn random_prefix() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.write_u32(std::process::id());
-    (h.finish() % 1_000_000_000) as u32
 }
 
 /// Where a connection's client address comes from: its socket ([`FromSocket`]), or, for a

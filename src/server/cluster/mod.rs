@@ -100,7 +100,7 @@ impl RedisCluster {
     fn with_timing(prefix: &str, timing: Timing) -> Arc<RedisCluster> {
         let (outgoing, receiver) = mpsc::channel(OUTGOING_QUEUE);
         Arc::new(RedisCluster {
-            node_id: random_node_id(),
+            node_id: format!("{:016x}", super::random::random_u64()),
             bus: format!("{prefix}:bus"),
             leader_key: format!("{prefix}:leader"),
             reported_prefix: format!("{prefix}:reported"),
@@ -244,11 +244,4 @@ impl ClusterAdapter for RedisCluster {
             user_id: user_id.to_owned(),
         });
     }
-}
-
-fn random_node_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    format!("{:016x}", h.finish())
 }

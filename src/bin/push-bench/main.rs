@@ -8,23 +8,14 @@
 
 #![recursion_limit = "256"] // the storm result is one large json! literal
 
-#[path = "push-bench/args.rs"]
 mod args;
-#[path = "push-bench/client.rs"]
 mod client;
-#[path = "push-bench/rawws.rs"]
 mod rawws;
-#[path = "push-bench/scenarios.rs"]
 mod scenarios;
-#[path = "push-bench/soak.rs"]
 mod soak;
-#[path = "push-bench/stats.rs"]
 mod stats;
-#[path = "push-bench/storm.rs"]
 mod storm;
-#[path = "push-bench/subscribers.rs"]
 mod subscribers;
-#[path = "push-bench/tls.rs"]
 mod tls;
 
 use args::{Args, USAGE};
