@@ -62,12 +62,27 @@ pub struct ServerConfig {
     pub api_pending_body_per_ip: usize,
     /// Bytes of unfinished request bodies the server holds over all clients (503 beyond).
     pub api_pending_body_total: usize,
-    /// Scale-out: `redis://host:port[/db]` shared by every node; empty runs a single node.
+    /// Scale-out: `redis://[user:pass@]host:port[/db]` (or `rediss://` for TLS) shared by every
+    /// node; empty runs a single node (unless `redis_sentinels` is set).
     pub redis: String,
+    /// PEM file of the CA that signed the `rediss://` server's certificate; empty: the system's roots.
+    pub redis_tls_ca: String,
+    /// Sentinels (`redis://[:pass@]host:port`) that name the master `redis_master`; `redis` then
+    /// only supplies the master's user, password, `/db` and TLS, and may be empty.
+    pub redis_sentinels: Vec<String>,
+    /// The master's name the sentinels know (`redis_sentinels`).
+    pub redis_master: String,
     /// Prefix of the Redis keys and pub/sub channel, so several clusters can share one Redis.
     pub redis_prefix: String,
     /// Seconds without a heartbeat after which another node is taken as dead.
     pub cluster_node_timeout: u64,
+}
+
+impl ServerConfig {
+    /// Whether this node shares its state with others over Redis.
+    pub fn scale_out(&self) -> bool {
+        !self.redis.is_empty() || !self.redis_sentinels.is_empty()
+    }
 }
 
 impl Default for ServerConfig {
@@ -92,6 +107,9 @@ impl Default for ServerConfig {
             api_pending_body_per_ip: 8 << 20,
             api_pending_body_total: 64 << 20,
             redis: String::new(),
+            redis_tls_ca: String::new(),
+            redis_sentinels: Vec::new(),
+            redis_master: String::new(),
             redis_prefix: "webman-push".into(),
             cluster_node_timeout: 5,
         }
@@ -299,7 +317,18 @@ impl ServerConfig {
         {
             return Err(format!("redis must be a redis:// URL, got {:?}", self.redis));
         }
-        if !self.redis.is_empty() && self.cluster_node_timeout < 2 {
+        for url in &self.redis_sentinels {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(format!("redis_sentinels must be redis:// URLs, got {url:?}"));
+            }
+        }
+        if self.redis_sentinels.is_empty() != self.redis_master.is_empty() {
+            return Err("redis_sentinels and redis_master must be set together".into());
+        }
+        if !self.redis_tls_ca.is_empty() && !self.redis.starts_with("rediss://") {
+            return Err("redis_tls_ca needs a rediss:// URL in redis".into());
+        }
+        if self.scale_out() && self.cluster_node_timeout < 2 {
             return Err(
                 "cluster_node_timeout must be at least 2 seconds (heartbeats are every second)".into(),
             );

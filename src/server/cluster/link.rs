@@ -13,6 +13,7 @@ use super::{leader, RedisCluster};
 use crate::hub::{Hub, Publish};
 use crate::protocol::{ChannelName, SocketId};
 use futures_util::StreamExt;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -137,6 +138,8 @@ pub(super) async fn write_loop(
     let mut failing = false;
     loop {
         let mut batch = Vec::new();
+        // Messages from the queue, counted when lost; snapshots are re-sent by the next heartbeat.
+        let mut messages = 0u64;
         tokio::select! {
             Some(command) = outgoing.recv() => {
                 batch.push(command);
@@ -144,6 +147,7 @@ pub(super) async fn write_loop(
                     batch.push(more);
                     if batch.len() >= MAX_BATCH { break; }
                 }
+                messages = batch.iter().filter(|c| matches!(c, Command::Publish(_))).count() as u64;
             }
             _ = cluster.wake.notified() => {
                 tokio::time::sleep(cluster.timing.debounce).await;
@@ -166,11 +170,21 @@ pub(super) async fn write_loop(
             continue;
         }
         match transport.execute(&batch).await {
-            Ok(()) => failing = false,
+            Ok(()) => {
+                if failing {
+                    let lost = cluster.publish_failed.load(Ordering::Relaxed);
+                    eprintln!(
+                        "webman-push: cluster: publishing to Redis again; {lost} message(s) lost so far"
+                    );
+                }
+                failing = false;
+            }
             Err(e) => {
+                let lost = cluster.publish_failed.fetch_add(messages, Ordering::Relaxed) + messages;
                 if !failing {
                     eprintln!(
-                        "webman-push: cluster: cannot publish to Redis ({e}); messages are not forwarded"
+                        "webman-push: cluster: cannot publish to Redis ({e}); messages are not forwarded \
+                         (counted in the stats as cluster_publish_failed, {lost} so far)"
                     );
                     failing = true;
                 }

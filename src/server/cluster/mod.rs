@@ -20,6 +20,7 @@
 //! the unit tests run all of it in memory).
 
 mod codec;
+mod connector;
 mod leader;
 mod link;
 #[cfg(test)]
@@ -83,6 +84,8 @@ pub(crate) struct RedisCluster {
     dirty: Mutex<HashSet<String>>,
     wake: Notify,
     dropped: AtomicU64,
+    /// Queued messages (publishes, terminates) in batches Redis did not take.
+    publish_failed: AtomicU64,
     /// Whether this node sends the cluster's channel and member webhooks.
     pub leader: Arc<AtomicBool>,
     /// When each other node was last heard from.
@@ -107,20 +110,32 @@ impl RedisCluster {
             dirty: Mutex::new(HashSet::new()),
             wake: Notify::new(),
             dropped: AtomicU64::new(0),
+            publish_failed: AtomicU64::new(0),
             leader: Arc::new(AtomicBool::new(false)),
             last_seen: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Starts the reader, the writer and the liveness check on the current runtime.
+    /// Starts the reader, the writer and the liveness check on the current runtime, with the
+    /// Redis that `config`'s `redis*` keys describe.
     pub fn spawn(
         self: &Arc<Self>,
-        url: &str,
+        config: &crate::config::ServerConfig,
         hub: Arc<Hub>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), String> {
-        let transport = RedisTransport::open(url, &self.bus)?;
+        let connector = connector::Connector::from_config(config)?;
+        let transport = RedisTransport::open(connector, &self.bus);
         self.spawn_on(Arc::new(transport), hub, shutdown)
+    }
+
+    /// Messages for the other nodes lost so far: `(not_sent, dropped)`, those Redis refused or
+    /// could not be reached for, and those a full outgoing queue turned away.
+    pub fn lost_messages(&self) -> (u64, u64) {
+        (
+            self.publish_failed.load(Ordering::Relaxed),
+            self.dropped.load(Ordering::Relaxed),
+        )
     }
 
     fn spawn_on(

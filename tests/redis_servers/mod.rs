@@ -1,0 +1,193 @@
+//! Real redis-server processes for the scale-out tests: plain, TLS, ACL, replica, sentinel and
+//! cluster-enabled ones, each on a free loopback port, waited for by polling and killed (by PID)
+//! when dropped, so a failing test never leaves one behind. Keys and certificates are generated
+//! per test in a scratch directory that is removed afterwards.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One redis-server (or sentinel); killed on drop.
+pub struct RedisProcess {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl RedisProcess {
+    /// Starts `redis-server` with `args` (which must make it listen on `port`) and waits until
+    /// the port accepts connections.
+    pub fn start(port: u16, args: &[&str]) -> RedisProcess {
+        let child = Command::new("redis-server")
+            .args(args)
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (tests/run installs it)");
+        let process = RedisProcess {
+            child: Some(child),
+            port,
+        };
+        wait_until(&format!("redis on port {port} accepts connections"), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        process
+    }
+
+    /// A plain redis-server on a free port with `extra` arguments.
+    pub fn plain(extra: &[&str]) -> RedisProcess {
+        let port = free_port();
+        let port_text = port.to_string();
+        let mut args = vec!["--port", &port_text];
+        args.extend_from_slice(extra);
+        RedisProcess::start(port, &args)
+    }
+
+    /// Kills it now (a crash: no goodbye to its clients).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `redis-cli` against this server with `args`; its trimmed output.
+    pub fn cli(&self, args: &[&str]) -> String {
+        cli(self.port, args)
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli must be installed");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Polls `check` every 20 ms for at most 20 s (blocking; for setup outside the runtime's tasks).
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("never happened: {what}");
+}
+
+/// A scratch directory, removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "webman-push-{name}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, file: &str) -> String {
+        self.0.join(file).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl must be installed");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Generates `{name}-ca.pem` (a CA) and `{name}-server.pem`/`-server.key` (signed by it, for
+/// 127.0.0.1) in `dir`.
+pub fn make_ca_and_server_cert(dir: &Scratch, name: &str) {
+    let d = &dir.0;
+    let (ca_key, ca, key, csr, cert, ext) = (
+        format!("{name}-ca.key"),
+        format!("{name}-ca.pem"),
+        format!("{name}-server.key"),
+        format!("{name}-server.csr"),
+        format!("{name}-server.pem"),
+        format!("{name}-ext.cnf"),
+    );
+    let subject = format!("/CN={name} test CA");
+    openssl(
+        d,
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &ca_key, "-out", &ca, "-days", "1",
+            "-subj", &subject,
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(d.join(&ext), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &cert,
+            "-days",
+            "1",
+            "-extfile",
+            &ext,
+        ],
+    );
+}
