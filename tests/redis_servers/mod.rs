@@ -26,9 +26,14 @@ impl RedisProcess {
     /// Starts `redis-server` with `args` (which must make it listen on `port`) and waits until
     /// the port accepts connections.
     pub fn start(port: u16, args: &[&str]) -> RedisProcess {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        RedisProcess::launch(port, &all)
+    }
+
+    fn launch(port: u16, args: &[&str]) -> RedisProcess {
         let child = Command::new("redis-server")
             .args(args)
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server must be installed (tests/run installs it)");
@@ -40,6 +45,26 @@ impl RedisProcess {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
         process
+    }
+
+    /// A sentinel on a free port watching `master_port` as `mymaster` (quorum 2), quick to act:
+    /// the master is down after 500 ms of silence.
+    pub fn sentinel(dir: &Scratch, master_port: u16) -> RedisProcess {
+        let port = free_port();
+        let conf = dir.path(&format!("sentinel-{port}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\n\
+                 sentinel monitor mymaster 127.0.0.1 {master_port} 2\n\
+                 sentinel down-after-milliseconds mymaster 500\n\
+                 sentinel failover-timeout mymaster 3000\n\
+                 sentinel parallel-syncs mymaster 1\n",
+                dir.0.display()
+            ),
+        )
+        .unwrap();
+        RedisProcess::launch(port, &[&conf, "--sentinel"])
     }
 
     /// A plain redis-server on a free port with `extra` arguments.
