@@ -72,6 +72,9 @@ pub struct ServerConfig {
     pub redis_sentinels: Vec<String>,
     /// The master's name the sentinels know (`redis_sentinels`).
     pub redis_master: String,
+    /// Seed URLs (`redis://[user:pass@]host:port`) of a Redis Cluster; the bus then uses sharded
+    /// pub/sub (Redis ≥ 7) and all keys share the hash tag `{redis_prefix}`.
+    pub redis_cluster: Vec<String>,
     /// Prefix of the Redis keys and pub/sub channel, so several clusters can share one Redis.
     pub redis_prefix: String,
     /// Seconds without a heartbeat after which another node is taken as dead.
@@ -81,7 +84,7 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Whether this node shares its state with others over Redis.
     pub fn scale_out(&self) -> bool {
-        !self.redis.is_empty() || !self.redis_sentinels.is_empty()
+        !self.redis.is_empty() || !self.redis_sentinels.is_empty() || !self.redis_cluster.is_empty()
     }
 }
 
@@ -110,6 +113,7 @@ impl Default for ServerConfig {
             redis_tls_ca: String::new(),
             redis_sentinels: Vec::new(),
             redis_master: String::new(),
+            redis_cluster: Vec::new(),
             redis_prefix: "webman-push".into(),
             cluster_node_timeout: 5,
         }
@@ -317,16 +321,27 @@ impl ServerConfig {
         {
             return Err(format!("redis must be a redis:// URL, got {:?}", self.redis));
         }
-        for url in &self.redis_sentinels {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(format!("redis_sentinels must be redis:// URLs, got {url:?}"));
+        for (key, urls) in [
+            ("redis_sentinels", &self.redis_sentinels),
+            ("redis_cluster", &self.redis_cluster),
+        ] {
+            if let Some(url) = urls
+                .iter()
+                .find(|u| !(u.starts_with("redis://") || u.starts_with("rediss://")))
+            {
+                return Err(format!("{key} must be redis:// URLs, got {url:?}"));
             }
+        }
+        if !self.redis_cluster.is_empty() && !(self.redis.is_empty() && self.redis_sentinels.is_empty()) {
+            return Err("redis_cluster cannot be combined with redis or redis_sentinels".into());
         }
         if self.redis_sentinels.is_empty() != self.redis_master.is_empty() {
             return Err("redis_sentinels and redis_master must be set together".into());
         }
-        if !self.redis_tls_ca.is_empty() && !self.redis.starts_with("rediss://") {
-            return Err("redis_tls_ca needs a rediss:// URL in redis".into());
+        let tls = self.redis.starts_with("rediss://")
+            || self.redis_cluster.iter().any(|u| u.starts_with("rediss://"));
+        if !self.redis_tls_ca.is_empty() && !tls {
+            return Err("redis_tls_ca needs a rediss:// URL in redis or redis_cluster".into());
         }
         if self.scale_out() && self.cluster_node_timeout < 2 {
             return Err(

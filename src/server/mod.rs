@@ -116,7 +116,7 @@ impl PushServer {
             (Arc::new(LocalOnly), None, Arc::new(AtomicBool::new(true)))
         } else {
             let timeout = Duration::from_secs(config.cluster_node_timeout);
-            let cluster = cluster::RedisCluster::new(&config.redis_prefix, timeout);
+            let cluster = cluster::RedisCluster::new(&cluster::key_prefix(&config), timeout);
             let leader = cluster.leader.clone();
             (cluster.clone(), Some(cluster), leader)
         };

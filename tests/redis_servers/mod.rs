@@ -216,3 +216,61 @@ pub fn make_ca_and_server_cert(dir: &Scratch, name: &str) {
         ],
     );
 }
+
+/// A Redis Cluster of `masters` cluster-enabled servers (no replicas), created with
+/// `redis-cli --cluster create` and waited for until every node reports `cluster_state:ok`.
+pub struct RedisClusterSet {
+    pub nodes: Vec<RedisProcess>,
+    _dir: Scratch,
+}
+
+impl RedisClusterSet {
+    pub fn start(masters: usize) -> RedisClusterSet {
+        let dir = Scratch::new("cluster");
+        let nodes: Vec<RedisProcess> = (0..masters)
+            .map(|_| {
+                let (port, bus_port) = (free_port(), free_port());
+                let conf = dir.path(&format!("nodes-{port}.conf"));
+                let (port_text, bus_text) = (port.to_string(), bus_port.to_string());
+                let data_dir = dir.path("");
+                let args = [
+                    "--port",
+                    &port_text,
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    &conf,
+                    "--cluster-port",
+                    &bus_text,
+                    "--cluster-node-timeout",
+                    "2000",
+                    "--dir",
+                    &data_dir,
+                ];
+                RedisProcess::start(port, &args)
+            })
+            .collect();
+        let addresses: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let out = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .arg("--cluster-yes")
+            .output()
+            .expect("redis-cli must be installed");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        for n in &nodes {
+            wait_until("the cluster is ok on every node", || {
+                n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")
+            });
+        }
+        RedisClusterSet { nodes, _dir: dir }
+    }
+
+    pub fn seeds(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisProcess::url).collect()
+    }
+}

@@ -25,15 +25,7 @@ pub(super) enum Connector {
 impl Connector {
     /// The connector `config` describes: sentinels when `redis_sentinels` is set, else `redis`.
     pub fn from_config(config: &ServerConfig) -> Result<Connector, String> {
-        let certificates = match config.redis_tls_ca.as_str() {
-            "" => None,
-            path => Some(TlsCertificates {
-                client_tls: None,
-                root_cert: Some(
-                    std::fs::read(path).map_err(|e| format!("redis_tls_ca: cannot read {path:?}: {e}"))?,
-                ),
-            }),
-        };
+        let certificates = certificates(config)?;
         if config.redis_sentinels.is_empty() {
             return Connector::url(&config.redis, certificates);
         }
@@ -95,6 +87,19 @@ impl Connector {
             }
         }
     }
+}
+
+/// The `redis_tls_ca` file as the trust anchor, if one is set.
+pub(super) fn certificates(config: &ServerConfig) -> Result<Option<TlsCertificates>, String> {
+    Ok(match config.redis_tls_ca.as_str() {
+        "" => None,
+        path => Some(TlsCertificates {
+            client_tls: None,
+            root_cert: Some(
+                std::fs::read(path).map_err(|e| format!("redis_tls_ca: cannot read {path:?}: {e}"))?,
+            ),
+        }),
+    })
 }
 
 /// `url` without its password, for error messages and logs.

@@ -25,6 +25,7 @@ mod leader;
 mod link;
 #[cfg(test)]
 mod memory;
+mod sharded;
 #[cfg(test)]
 mod tests;
 mod transport;
@@ -124,9 +125,18 @@ impl RedisCluster {
         hub: Arc<Hub>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), String> {
-        let connector = connector::Connector::from_config(config)?;
-        let transport = RedisTransport::open(connector, &self.bus);
-        self.spawn_on(Arc::new(transport), hub, shutdown)
+        let transport: Arc<dyn Transport> = if config.redis_cluster.is_empty() {
+            let connector = connector::Connector::from_config(config)?;
+            Arc::new(RedisTransport::open(connector, &self.bus))
+        } else {
+            let certificates = connector::certificates(config)?;
+            Arc::new(sharded::ClusterTransport::open(
+                &config.redis_cluster,
+                certificates,
+                &self.bus,
+            )?)
+        };
+        self.spawn_on(transport, hub, shutdown)
     }
 
     /// Messages for the other nodes lost so far: `(not_sent, dropped)`, those Redis refused or
@@ -249,6 +259,15 @@ impl ClusterAdapter for RedisCluster {
             app_key: app_key.to_owned(),
             user_id: user_id.to_owned(),
         });
+    }
+}
+
+/// The prefix of the cluster's Redis keys and bus: `redis_prefix`, made a hash tag on a Redis
+/// Cluster so that all of them live in one slot (one shard, one round trip per batch).
+pub(crate) fn key_prefix(config: &crate::config::ServerConfig) -> String {
+    match config.redis_cluster.is_empty() {
+        true => config.redis_prefix.clone(),
+        false => format!("{{{}}}", config.redis_prefix),
     }
 }
 

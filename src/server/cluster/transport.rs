@@ -32,7 +32,7 @@ pub(super) enum Command {
 /// payload costs no copy.
 pub(super) enum Received {
     Redis(redis::Msg),
-    #[cfg(test)]
+    /// A payload taken out of its message (sharded pub/sub's pushes; the in-memory bus).
     Bytes(Vec<u8>),
 }
 
@@ -40,7 +40,6 @@ impl Received {
     pub fn payload(&self) -> &[u8] {
         match self {
             Received::Redis(m) => m.get_payload_bytes(),
-            #[cfg(test)]
             Received::Bytes(b) => b,
         }
     }
@@ -76,17 +75,17 @@ pub(super) trait Transport: Send + Sync {
 }
 
 /// Longest a new connection (with a Sentinel lookup before it) may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// Holds the lease in one atomic step: extend it if ours, else take it if free.
-const HOLD_LEASE: &str = r"
+pub(super) const HOLD_LEASE: &str = r"
     if redis.call('get', KEYS[1]) == ARGV[1] then
         return redis.call('pexpire', KEYS[1], ARGV[2])
     end
     if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
     return 0";
 
-const RELEASE_LEASE: &str =
+pub(super) const RELEASE_LEASE: &str =
     r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 /// The real thing: a pub/sub connection per subscription and one shared command connection

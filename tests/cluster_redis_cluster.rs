@@ -1,0 +1,141 @@
+//! Scale-out over a 3-shard Redis Cluster: three push nodes carry messages, presence and
+//! webhooks between them over sharded pub/sub, on the one shard that owns the bus's slot.
+
+mod common;
+mod redis_servers;
+
+use common::{start_server, Client, KEY};
+use redis_servers::RedisClusterSet;
+use serde_json::{json, Value};
+use std::time::Duration;
+use webman_push::hub::Publish;
+use webman_push::protocol::ChannelName;
+use webman_push::server::PushServer;
+
+fn nodes(cluster: &RedisClusterSet, extra: Value) -> Vec<PushServer> {
+    (0..3)
+        .map(|_| {
+            let mut config = json!({ "redis_cluster": cluster.seeds(), "redis_prefix": "rc" });
+            if let (Value::Object(c), Value::Object(e)) = (&mut config, extra.clone()) {
+                c.extend(e);
+            }
+            start_server(config)
+        })
+        .collect()
+}
+
+fn publish(server: &PushServer, channel: &str, data: &str) {
+    let app = server.hub().app_by_key(KEY).unwrap().clone();
+    app.publish(&Publish {
+        channel: ChannelName::parse(channel, 200).unwrap(),
+        event: "news".into(),
+        data: data.into(),
+        except: None,
+        user_id: None,
+        from_client: false,
+    });
+}
+
+async fn eventually(what: &str, check: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_reaches_every_node_over_sharded_pub_sub_on_one_shard() {
+    let cluster = RedisClusterSet::start(3);
+    let nodes = nodes(&cluster, json!({}));
+    let mut clients = Vec::new();
+    for n in &nodes {
+        let mut c = Client::connect(n).await;
+        c.subscribe("news").await;
+        clients.push(c);
+    }
+    let app = nodes[0].hub().app_by_key(KEY).unwrap().clone();
+    eventually("all three subscriptions are known cluster-wide", || {
+        app.subscription_count("news") == 3
+    })
+    .await;
+    publish(&nodes[1], "news", "\"one\"");
+    publish(&nodes[1], "news", "\"two\"");
+    for c in &mut clients {
+        assert_eq!(c.next_event().await.unwrap()["data"], "\"one\"");
+        assert_eq!(c.next_event().await.unwrap()["data"], "\"two\"", "in order, once");
+    }
+    let holding: Vec<String> = cluster
+        .nodes
+        .iter()
+        .map(|n| n.cli(&["PUBSUB", "SHARDCHANNELS"]))
+        .filter(|channels| !channels.is_empty())
+        .collect();
+    assert_eq!(
+        holding,
+        vec!["{rc}:bus".to_owned()],
+        "the bus is one shard channel, hash-tagged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn presence_is_cluster_wide_over_a_redis_cluster() {
+    let cluster = RedisClusterSet::start(3);
+    let nodes = nodes(&cluster, json!({}));
+    let mut watcher = Client::connect(&nodes[2]).await;
+    watcher
+        .subscribe_presence("presence-room", r#"{"user_id":"watcher"}"#)
+        .await;
+    let mut alice = Client::connect(&nodes[0]).await;
+    alice
+        .subscribe_presence("presence-room", r#"{"user_id":"alice"}"#)
+        .await;
+    let added = watcher
+        .next_event()
+        .await
+        .expect("member_added from another node");
+    assert_eq!(added["event"], "pusher_internal:member_added");
+    let app_b = nodes[1].hub().app_by_key(KEY).unwrap().clone();
+    eventually("the third node sees both members", || {
+        app_b.presence_members("presence-room").len() == 2
+    })
+    .await;
+    alice.close().await;
+    let removed = watcher
+        .next_event()
+        .await
+        .expect("member_removed from another node");
+    assert_eq!(removed["event"], "pusher_internal:member_removed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_webhooks_are_sent_once_over_a_redis_cluster() {
+    use common::webhooks::{next, receiver};
+    let cluster = RedisClusterSet::start(3);
+    let (url, mut rx) = receiver(200).await;
+    let nodes = nodes(&cluster, json!({ "channel_hook": url, "webhook_delay": 0.3 }));
+    let leader_elected = || {
+        cluster
+            .nodes
+            .iter()
+            .any(|n| n.cli(&["-c", "EXISTS", "{rc}:leader"]) == "1")
+    };
+    eventually("a leader holds the lease", leader_elected).await;
+    let mut clients = Vec::new();
+    for n in &nodes {
+        let mut c = Client::connect(n).await;
+        c.subscribe("shared").await;
+        clients.push(c);
+    }
+    let mut names = Vec::new();
+    while let Some(got) = next(&mut rx, Duration::from_millis(1500)).await {
+        names.extend(got.names());
+    }
+    assert_eq!(
+        names,
+        vec!["channel_added"],
+        "one channel_added for the whole cluster"
+    );
+}
