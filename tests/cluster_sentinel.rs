@@ -23,9 +23,11 @@ struct SentinelSetup {
 impl SentinelSetup {
     fn start() -> SentinelSetup {
         let dir = Scratch::new("sentinel");
-        let master = RedisProcess::plain(&[]);
+        // Replication writes an RDB file even with saving off: into the scratch directory.
+        let data = dir.path("");
+        let master = RedisProcess::plain(&["--dir", &data]);
         let master_port = master.port.to_string();
-        let replica = RedisProcess::plain(&["--replicaof", "127.0.0.1", &master_port]);
+        let replica = RedisProcess::plain(&["--replicaof", "127.0.0.1", &master_port, "--dir", &data]);
         wait_until("the replica is in sync", || {
             replica
                 .cli(&["INFO", "replication"])
