@@ -332,7 +332,8 @@ impl ServerConfig {
                 return Err(format!("{key} must be redis:// URLs, got {url:?}"));
             }
         }
-        if !self.redis_cluster.is_empty() && !(self.redis.is_empty() && self.redis_sentinels.is_empty()) {
+        let single = !self.redis.is_empty() || !self.redis_sentinels.is_empty();
+        if !self.redis_cluster.is_empty() && single {
             return Err("redis_cluster cannot be combined with redis or redis_sentinels".into());
         }
         if self.redis_sentinels.is_empty() != self.redis_master.is_empty() {
