@@ -159,7 +159,10 @@ pub(super) async fn write_loop(
                 cluster.dirty.lock().clear();
                 let snapshots = hub.apps().filter_map(|a| cluster.snapshot_message(&hub, &a.config.key));
                 batch.extend(snapshots.map(Command::Publish));
-                leader::keep_lease(&cluster, &*transport, &hub).await;
+                // What was reported must be on record before anyone compares against it.
+                if write_unrecorded(&cluster, &*transport).await {
+                    leader::keep_lease(&cluster, &*transport, &hub).await;
+                }
             }
             _ = shutdown.changed() => {
                 say_goodbye(&cluster, &*transport).await;
@@ -169,7 +172,11 @@ pub(super) async fn write_loop(
         if batch.is_empty() {
             continue;
         }
-        match transport.execute(&batch).await {
+        let sent = match write_unrecorded(&cluster, &*transport).await {
+            true => transport.execute(&batch).await,
+            false => Err("Redis does not take the earlier webhook records".into()),
+        };
+        match sent {
             Ok(()) => {
                 if failing {
                     let lost = cluster.publish_failed.load(Ordering::Relaxed);
@@ -180,6 +187,7 @@ pub(super) async fn write_loop(
                 failing = false;
             }
             Err(e) => {
+                cluster.keep_unrecorded(&batch);
                 let lost = cluster.publish_failed.fetch_add(messages, Ordering::Relaxed) + messages;
                 if !failing {
                     eprintln!(
@@ -191,6 +199,19 @@ pub(super) async fn write_loop(
             }
         }
     }
+}
+
+/// Writes the webhook records Redis did not take earlier, in order; whether none is left.
+async fn write_unrecorded(cluster: &RedisCluster, transport: &dyn Transport) -> bool {
+    let pending: Vec<Command> = cluster.unrecorded.lock().drain(..).collect();
+    if pending.is_empty() || transport.execute(&pending).await.is_ok() {
+        return true;
+    }
+    let mut unrecorded = cluster.unrecorded.lock();
+    let newer = std::mem::take(&mut *unrecorded);
+    drop(unrecorded);
+    cluster.keep_unrecorded(pending.iter().chain(newer.iter()));
+    false
 }
 
 /// Tells the others this node's clients are gone and gives the lease up, if Redis is there.

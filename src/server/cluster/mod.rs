@@ -43,6 +43,8 @@ use tokio::time::Instant;
 use transport::{Command, RedisTransport, Transport};
 
 const OUTGOING_QUEUE: usize = 100_000;
+/// Most webhook records kept while Redis does not take them (see [`RedisCluster::unrecorded`]).
+const MAX_UNRECORDED: usize = 10_000;
 
 /// How often the cluster's tasks act. The server uses [`Timing::new`]; unit tests shrink it.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +89,10 @@ pub(crate) struct RedisCluster {
     dropped: AtomicU64,
     /// Queued messages (publishes, terminates) in batches Redis did not take.
     publish_failed: AtomicU64,
+    /// Records of sent webhooks (SADD/SREM) Redis did not take, in order, written before anything
+    /// else once it does: a leader that reported while Redis was failing must not have its
+    /// reports taken as missing, and sent again, by whoever reconciles next.
+    unrecorded: Mutex<std::collections::VecDeque<Command>>,
     /// Whether this node sends the cluster's channel and member webhooks.
     pub leader: Arc<AtomicBool>,
     /// When each other node was last heard from.
@@ -112,6 +118,7 @@ impl RedisCluster {
             wake: Notify::new(),
             dropped: AtomicU64::new(0),
             publish_failed: AtomicU64::new(0),
+            unrecorded: Mutex::new(std::collections::VecDeque::new()),
             leader: Arc::new(AtomicBool::new(false)),
             last_seen: Mutex::new(HashMap::new()),
         })
@@ -183,6 +190,20 @@ impl RedisCluster {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n == 1 || n.is_power_of_two() {
                 eprintln!("webman-push: cluster: outgoing queue full, {n} message(s) not forwarded so far");
+            }
+        }
+    }
+
+    /// Keeps the webhook records of a batch Redis did not take, to be written first next time.
+    fn keep_unrecorded<'a>(&self, batch: impl IntoIterator<Item = &'a Command>) {
+        let mut unrecorded = self.unrecorded.lock();
+        for command in batch {
+            if matches!(command, Command::SetAdd { .. } | Command::SetRemove { .. }) {
+                if unrecorded.len() == MAX_UNRECORDED {
+                    // The oldest record lost: its webhook may be reported once more later.
+                    unrecorded.pop_front();
+                }
+                unrecorded.push_back(command.clone());
             }
         }
     }
