@@ -181,3 +181,56 @@ async fn after_the_master_dies_and_a_replica_is_promoted_publishes_and_presence_
     })
     .await;
 }
+
+/// `(name, channel)` of every webhook event that arrives until none has for `quiet`.
+async fn webhook_events(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<common::webhooks::Received>,
+    quiet: Duration,
+) -> Vec<(String, String)> {
+    let mut events = Vec::new();
+    while let Some(got) = common::webhooks::next(rx, quiet).await {
+        for e in got.json()["events"].as_array().unwrap() {
+            events.push((
+                e["name"].as_str().unwrap().to_owned(),
+                e["channel"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_are_neither_lost_nor_doubled_across_a_sentinel_failover() {
+    let mut setup = SentinelSetup::start();
+    let (url, mut rx) = common::webhooks::receiver(200).await;
+    let mut config = setup.config();
+    config["channel_hook"] = json!(url);
+    let a = start_server(config.clone());
+    let b = start_server(config);
+    let mut on_b = Client::connect(&b).await;
+    on_b.subscribe("news").await;
+    first_publish_through(&a, &mut on_b, "before").await;
+    let added = |channel: &str| ("channel_added".to_owned(), channel.to_owned());
+    assert_eq!(
+        webhook_events(&mut rx, Duration::from_millis(1500)).await,
+        vec![added("news")]
+    );
+
+    setup.master.kill();
+    let replica_port = setup.replica.port.to_string();
+    let promoted = tokio::task::spawn_blocking(move || {
+        wait_until("the sentinels promote the replica", || {
+            setup.master_port() == replica_port
+        });
+        setup
+    });
+    let _setup = promoted.await.unwrap();
+    first_publish_through(&a, &mut on_b, "after").await;
+    let mut on_a = Client::connect(&a).await;
+    on_a.subscribe("later").await;
+    assert_eq!(
+        webhook_events(&mut rx, Duration::from_millis(2500)).await,
+        vec![added("later")],
+        "the channel that joined after the failover once, the one before not again"
+    );
+}
