@@ -17,7 +17,9 @@
 //! [`ClusterAdapter`] and the webhooks' [`EmitLog`]) and the state its tasks share. The parts:
 //! [`codec`] (the messages on the wire), [`link`] (the reading, writing and liveness tasks),
 //! [`leader`] (the lease and reconciliation) and [`transport`] (Redis behind a small trait, so
-//! the unit tests run all of it in memory).
+//! the unit tests run all of it in memory), with two Redis transports: one server found through
+//! [`connector`] (a URL, plain or TLS, or the master the sentinels name) and a Redis Cluster
+//! over sharded pub/sub ([`sharded`]).
 
 mod codec;
 mod connector;
