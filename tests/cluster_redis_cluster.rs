@@ -139,3 +139,65 @@ async fn cluster_webhooks_are_sent_once_over_a_redis_cluster() {
         "one channel_added for the whole cluster"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_the_bus_shard_fails_over_publishes_and_presence_still_cross_nodes() {
+    let mut cluster = RedisClusterSet::with_replicas(3, 1);
+    let nodes = nodes(&cluster, json!({ "cluster_node_timeout": 15 }));
+    let mut watcher = Client::connect(&nodes[0]).await;
+    watcher
+        .subscribe_presence("presence-room", r#"{"user_id":"w"}"#)
+        .await;
+    let mut g = Client::connect(&nodes[1]).await;
+    g.subscribe_presence("presence-room", r#"{"user_id":"g"}"#).await;
+    assert_eq!(
+        watcher.next_event().await.unwrap()["event"],
+        "pusher_internal:member_added"
+    );
+    let mut on_b = Client::connect(&nodes[1]).await;
+    on_b.subscribe("news").await;
+    first_publish_through(&nodes[0], &mut on_b, "before").await;
+
+    let owner = cluster
+        .nodes
+        .iter()
+        .position(|n| !n.cli(&["PUBSUB", "SHARDCHANNELS"]).is_empty())
+        .expect("a shard holds the bus");
+    cluster.nodes[owner].kill();
+    let survivor = (owner + 1) % cluster.nodes.len();
+    let promoted = tokio::task::spawn_blocking(move || {
+        redis_servers::wait_until("the bus's slot has a master again", || {
+            cluster.nodes[survivor].cli(&["-c", "SET", "{rc}:probe", "1"]) == "OK"
+        });
+        cluster
+    });
+    let _cluster = promoted.await.unwrap();
+
+    first_publish_through(&nodes[0], &mut on_b, "after").await;
+    let mut h = Client::connect(&nodes[1]).await;
+    h.subscribe_presence("presence-room", r#"{"user_id":"h"}"#).await;
+    let added = watcher.next_event().await.expect("the watcher hears h join");
+    assert_eq!(
+        added["event"], "pusher_internal:member_added",
+        "g never left: {added}"
+    );
+    assert!(added["data"].as_str().unwrap().contains("\"h\""), "{added}");
+}
+
+/// Publishes `tag`ged probes on `from` until `to` hears one, at most 20 s; earlier probes skipped.
+async fn first_publish_through(from: &PushServer, to: &mut Client, tag: &str) {
+    for i in 0..100 {
+        publish(from, "news", &format!("\"{tag} {i}\""));
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+        while let Ok(Some(got)) = tokio::time::timeout_at(deadline, to.next_event()).await {
+            if got["data"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(&format!("\"{tag} "))
+            {
+                return;
+            }
+        }
+    }
+    panic!("no {tag} publish on the first node reached the second");
+}

@@ -226,8 +226,13 @@ pub struct RedisClusterSet {
 
 impl RedisClusterSet {
     pub fn start(masters: usize) -> RedisClusterSet {
+        RedisClusterSet::with_replicas(masters, 0)
+    }
+
+    /// `masters` masters with `replicas` replicas each.
+    pub fn with_replicas(masters: usize, replicas: usize) -> RedisClusterSet {
         let dir = Scratch::new("cluster");
-        let nodes: Vec<RedisProcess> = (0..masters)
+        let nodes: Vec<RedisProcess> = (0..masters * (1 + replicas))
             .map(|_| {
                 let (port, bus_port) = (free_port(), free_port());
                 let conf = dir.path(&format!("nodes-{port}.conf"));
@@ -254,7 +259,7 @@ impl RedisClusterSet {
         let out = Command::new("redis-cli")
             .args(["--cluster", "create"])
             .args(&addresses)
-            .arg("--cluster-yes")
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .output()
             .expect("redis-cli must be installed");
         assert!(
@@ -265,6 +270,11 @@ impl RedisClusterSet {
         for n in &nodes {
             wait_until("the cluster is ok on every node", || {
                 n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")
+            });
+            // A replica that never synced may not take over: wait for every link.
+            wait_until("every replica is in sync", || {
+                let info = n.cli(&["INFO", "replication"]);
+                info.contains("role:master") || info.contains("master_link_status:up")
             });
         }
         RedisClusterSet { nodes, _dir: dir }

@@ -127,13 +127,22 @@ impl Transport for ClusterTransport {
             let connection = tokio::time::timeout(CONNECT_TIMEOUT, subscribe)
                 .await
                 .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "subscribe timed out")))??;
-            // The connection lives as long as the stream, which ends only if the client gives up.
+            // The connection lives as long as the stream. The stream ends when a node's connection
+            // drops (a shard failing over): the reader then subscribes afresh, through a new
+            // client that asks the cluster who owns the bus's slot now.
             let stream =
                 futures_util::stream::unfold((received, connection), |(mut received, c)| async move {
-                    let push = received.recv().await?;
-                    Some((bus_payload(push), (received, c)))
+                    loop {
+                        let push = received.recv().await?;
+                        if push.kind == PushKind::Disconnection {
+                            return None;
+                        }
+                        if let Some(message) = bus_payload(push) {
+                            return Some((message, (received, c)));
+                        }
+                    }
                 });
-            Ok(stream.filter_map(futures_util::future::ready).boxed())
+            Ok(stream.boxed())
         })
     }
 
