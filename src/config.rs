@@ -78,8 +78,19 @@ pub struct ServerConfig {
     pub max_connections_per_ip: usize,
     /// New WebSocket connections per second one client address may open; 0: no limit.
     pub connection_rate_per_ip: u32,
-    /// Scale-out: `redis://host:port[/db]` shared by every node; empty runs a single node.
+    /// Scale-out: `redis://[user:pass@]host:port[/db]` (or `rediss://` for TLS) shared by every
+    /// node; empty runs a single node (unless `redis_sentinels` is set).
     pub redis: String,
+    /// PEM file of the CA that signed the `rediss://` server's certificate; empty: the system's roots.
+    pub redis_tls_ca: String,
+    /// Sentinels (`redis://[:pass@]host:port`) that name the master `redis_master`; `redis` then
+    /// only supplies the master's user, password, `/db` and TLS, and may be empty.
+    pub redis_sentinels: Vec<String>,
+    /// The master's name the sentinels know (`redis_sentinels`).
+    pub redis_master: String,
+    /// Seed URLs (`redis://[user:pass@]host:port`) of a Redis Cluster; the bus then uses sharded
+    /// pub/sub (Redis ≥ 7) and all keys share the hash tag `{redis_prefix}`.
+    pub redis_cluster: Vec<String>,
     /// Prefix of the Redis keys and pub/sub channel, so several clusters can share one Redis.
     pub redis_prefix: String,
     /// Seconds without a heartbeat after which another node is taken as dead.
@@ -116,6 +127,13 @@ impl Default for SslConfig {
     }
 }
 
+impl ServerConfig {
+    /// Whether this node shares its state with others over Redis.
+    pub fn scale_out(&self) -> bool {
+        !self.redis.is_empty() || !self.redis_sentinels.is_empty() || !self.redis_cluster.is_empty()
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -143,6 +161,10 @@ impl Default for ServerConfig {
             max_connections_per_ip: 0,
             connection_rate_per_ip: 0,
             redis: String::new(),
+            redis_tls_ca: String::new(),
+            redis_sentinels: Vec::new(),
+            redis_master: String::new(),
+            redis_cluster: Vec::new(),
             redis_prefix: "webman-push".into(),
             cluster_node_timeout: 5,
             metrics: String::new(),
@@ -414,7 +436,30 @@ impl ServerConfig {
         {
             return Err(format!("redis must be a redis:// URL, got {:?}", self.redis));
         }
-        if !self.redis.is_empty() && self.cluster_node_timeout < 2 {
+        for (key, urls) in [
+            ("redis_sentinels", &self.redis_sentinels),
+            ("redis_cluster", &self.redis_cluster),
+        ] {
+            if let Some(url) = urls
+                .iter()
+                .find(|u| !(u.starts_with("redis://") || u.starts_with("rediss://")))
+            {
+                return Err(format!("{key} must be redis:// URLs, got {url:?}"));
+            }
+        }
+        let single = !self.redis.is_empty() || !self.redis_sentinels.is_empty();
+        if !self.redis_cluster.is_empty() && single {
+            return Err("redis_cluster cannot be combined with redis or redis_sentinels".into());
+        }
+        if self.redis_sentinels.is_empty() != self.redis_master.is_empty() {
+            return Err("redis_sentinels and redis_master must be set together".into());
+        }
+        let tls = self.redis.starts_with("rediss://")
+            || self.redis_cluster.iter().any(|u| u.starts_with("rediss://"));
+        if !self.redis_tls_ca.is_empty() && !tls {
+            return Err("redis_tls_ca needs a rediss:// URL in redis or redis_cluster".into());
+        }
+        if self.scale_out() && self.cluster_node_timeout < 2 {
             return Err(
                 "cluster_node_timeout must be at least 2 seconds (heartbeats are every second)".into(),
             );

@@ -339,7 +339,10 @@ class Server
      *
      * @return array<string, int> connections, channels, subscriptions, presence_members, and the webhook
      *         counters webhooks_queued, webhooks_delivered, webhooks_dropped (requests),
-     *         webhooks_dropped_events (events over webhook_max_pending_bytes) and webhooks_pending_bytes.
+     *         webhooks_dropped_events (events over webhook_max_pending_bytes) and webhooks_pending_bytes;
+     *         with scale-out, cluster_publish_failed (messages for other nodes that Redis did not take,
+     *         e.g. while it was unreachable or failing over) and cluster_publish_dropped (turned away by
+     *         a full outgoing queue).
      */
     public function stats(): array
     {

@@ -111,7 +111,8 @@ impl Server {
     }
 
     /// Counts for monitoring and tests: connections, channels, subscriptions, presence_members,
-    /// and the webhooks_* counters.
+    /// the webhooks_* counters, and the cluster_publish_* counters (messages for other nodes that
+    /// Redis did not take, or a full queue dropped).
     pub fn stats(&self) -> HashMap<String, i64> {
         let mut out: HashMap<String, i64> = [
             "connections",
@@ -123,12 +124,17 @@ impl Server {
             "webhooks_dropped",
             "webhooks_dropped_events",
             "webhooks_pending_bytes",
+            "cluster_publish_failed",
+            "cluster_publish_dropped",
         ]
         .iter()
         .map(|k| (k.to_string(), 0))
         .collect();
         if let Some(server) = &self.running {
             let w = server.webhook_backlog();
+            let (failed, dropped) = server.cluster_lost_messages();
+            out.insert("cluster_publish_failed".into(), failed as i64);
+            out.insert("cluster_publish_dropped".into(), dropped as i64);
             for (k, v) in [
                 ("webhooks_queued", w.queued as i64),
                 ("webhooks_delivered", w.delivered as i64),

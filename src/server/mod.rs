@@ -97,6 +97,7 @@ pub struct PushServer {
     shutdown: watch::Sender<bool>,
     hub: Arc<Hub>,
     webhooks: Arc<webhook::WebhookStats>,
+    cluster: Option<Arc<cluster::RedisCluster>>,
     websocket_addr: SocketAddr,
     api_addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
@@ -153,11 +154,11 @@ impl PushServer {
 
         let apps = config.all_apps();
         // On a single node this node sends every webhook; in a cluster only the lease holder.
-        let (adapter, cluster, leader): (Arc<dyn ClusterAdapter>, _, _) = if config.redis.is_empty() {
+        let (adapter, cluster, leader): (Arc<dyn ClusterAdapter>, _, _) = if !config.scale_out() {
             (Arc::new(LocalOnly), None, Arc::new(AtomicBool::new(true)))
         } else {
             let timeout = Duration::from_secs(config.cluster_node_timeout);
-            let cluster = cluster::RedisCluster::new(&config.redis_prefix, timeout);
+            let cluster = cluster::RedisCluster::new(&cluster::key_prefix(&config), timeout);
             let leader = cluster.leader.clone();
             (cluster.clone(), Some(cluster), leader)
         };
@@ -244,7 +245,7 @@ impl PushServer {
             runtime.spawn(maintenance(hub.clone(), shutdown_rx.clone()));
             if let Some(cluster) = &cluster {
                 cluster
-                    .spawn(&config.redis, hub.clone(), shutdown_rx.clone())
+                    .spawn(&config, hub.clone(), shutdown_rx.clone())
                     .map_err(StartError::Config)?;
             }
             webhooks.spawn(shutdown_rx)
@@ -254,6 +255,7 @@ impl PushServer {
             shutdown,
             hub,
             webhooks,
+            cluster,
             websocket_addr,
             api_addr,
             metrics_addr,
@@ -297,6 +299,13 @@ impl PushServer {
     /// Webhook requests waiting, delivered and dropped, over every receiver.
     pub fn webhook_backlog(&self) -> WebhookBacklog {
         self.webhooks.backlog()
+    }
+
+    /// Messages for the other nodes lost so far, `(not_sent, dropped)`: publishes and terminates
+    /// Redis did not take (it was unreachable: logged, and reported here rather than lost
+    /// silently), and those a full outgoing queue turned away. Zero on a single node.
+    pub fn cluster_lost_messages(&self) -> (u64, u64) {
+        self.cluster.as_ref().map_or((0, 0), |c| c.lost_messages())
     }
 
     /// Closes every connection (4200, "reconnect now") and the listeners, waiting at most [`STOP_TIMEOUT`].

@@ -15,8 +15,12 @@ var_dump($stats);
 $server->stop();
 ?>
 --EXPECT--
-array(9) {
+array(11) {
   ["channels"]=>
+  int(0)
+  ["cluster_publish_dropped"]=>
+  int(0)
+  ["cluster_publish_failed"]=>
   int(0)
   ["connections"]=>
   int(0)
@@ -35,9 +39,13 @@ array(9) {
   ["webhooks_queued"]=>
   int(0)
 }
-array(9) {
+array(11) {
   ["channels"]=>
   int(1)
+  ["cluster_publish_dropped"]=>
+  int(0)
+  ["cluster_publish_failed"]=>
+  int(0)
   ["connections"]=>
   int(1)
   ["presence_members"]=>

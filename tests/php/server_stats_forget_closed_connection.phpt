@@ -23,4 +23,4 @@ $server->stop();
 ?>
 --EXPECT--
 1
-{"channels":0,"connections":0,"presence_members":0,"subscriptions":0,"webhooks_delivered":0,"webhooks_dropped":0,"webhooks_dropped_events":0,"webhooks_pending_bytes":0,"webhooks_queued":0}
+{"channels":0,"cluster_publish_dropped":0,"cluster_publish_failed":0,"connections":0,"presence_members":0,"subscriptions":0,"webhooks_delivered":0,"webhooks_dropped":0,"webhooks_dropped_events":0,"webhooks_pending_bytes":0,"webhooks_queued":0}

@@ -13,6 +13,7 @@ use super::{leader, RedisCluster};
 use crate::hub::{Hub, Publish};
 use crate::protocol::{ChannelName, SocketId};
 use futures_util::StreamExt;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -141,6 +142,8 @@ pub(super) async fn write_loop(
     let mut failing = false;
     loop {
         let mut batch = Vec::new();
+        // Messages from the queue, counted when lost; snapshots are re-sent by the next heartbeat.
+        let mut messages = 0u64;
         tokio::select! {
             Some(command) = outgoing.recv() => {
                 batch.push(command);
@@ -148,6 +151,7 @@ pub(super) async fn write_loop(
                     batch.push(more);
                     if batch.len() >= MAX_BATCH { break; }
                 }
+                messages = batch.iter().filter(|c| matches!(c, Command::Publish(_))).count() as u64;
             }
             _ = cluster.wake.notified() => {
                 tokio::time::sleep(cluster.timing.debounce).await;
@@ -159,7 +163,10 @@ pub(super) async fn write_loop(
                 cluster.dirty.lock().clear();
                 let snapshots = hub.apps().filter_map(|a| cluster.snapshot_message(&hub, &a.config.key));
                 batch.extend(snapshots.map(Command::Publish));
-                leader::keep_lease(&cluster, &*transport, &hub).await;
+                // What was reported must be on record before anyone compares against it.
+                if write_unrecorded(&cluster, &*transport).await {
+                    leader::keep_lease(&cluster, &*transport, &hub).await;
+                }
             }
             _ = shutdown.changed() => {
                 say_goodbye(&cluster, &*transport).await;
@@ -169,22 +176,48 @@ pub(super) async fn write_loop(
         if batch.is_empty() {
             continue;
         }
-        match transport.execute(&batch).await {
+        let sent = match write_unrecorded(&cluster, &*transport).await {
+            true => transport.execute(&batch).await,
+            false => Err("Redis does not take the earlier webhook records".into()),
+        };
+        match sent {
             Ok(()) => {
+                if failing {
+                    let lost = cluster.publish_failed.load(Ordering::Relaxed);
+                    eprintln!(
+                        "webman-push: cluster: publishing to Redis again; {lost} message(s) lost so far"
+                    );
+                }
                 failing = false;
                 let published = batch.iter().filter(|c| matches!(c, Command::Publish(_)));
                 cluster.health.sent(published.count());
             }
             Err(e) => {
+                cluster.keep_unrecorded(&batch);
+                let lost = cluster.publish_failed.fetch_add(messages, Ordering::Relaxed) + messages;
                 if !failing {
                     eprintln!(
-                        "webman-push: cluster: cannot publish to Redis ({e}); messages are not forwarded"
+                        "webman-push: cluster: cannot publish to Redis ({e}); messages are not forwarded \
+                         (counted in the stats as cluster_publish_failed, {lost} so far)"
                     );
                     failing = true;
                 }
             }
         }
     }
+}
+
+/// Writes the webhook records Redis did not take earlier, in order; whether none is left.
+async fn write_unrecorded(cluster: &RedisCluster, transport: &dyn Transport) -> bool {
+    let pending: Vec<Command> = cluster.unrecorded.lock().drain(..).collect();
+    if pending.is_empty() || transport.execute(&pending).await.is_ok() {
+        return true;
+    }
+    let mut unrecorded = cluster.unrecorded.lock();
+    let newer = std::mem::take(&mut *unrecorded);
+    drop(unrecorded);
+    cluster.keep_unrecorded(pending.iter().chain(newer.iter()));
+    false
 }
 
 /// Tells the others this node's clients are gone and gives the lease up, if Redis is there.

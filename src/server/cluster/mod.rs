@@ -17,14 +17,18 @@
 //! [`ClusterAdapter`] and the webhooks' [`EmitLog`]) and the state its tasks share. The parts:
 //! [`codec`] (the messages on the wire), [`link`] (the reading, writing and liveness tasks),
 //! [`leader`] (the lease and reconciliation) and [`transport`] (Redis behind a small trait, so
-//! the unit tests run all of it in memory).
+//! the unit tests run all of it in memory), with two Redis transports: one server found through
+//! [`connector`] (a URL, plain or TLS, or the master the sentinels name) and a Redis Cluster
+//! over sharded pub/sub ([`sharded`]).
 
 mod codec;
+mod connector;
 mod health;
 mod leader;
 mod link;
 #[cfg(test)]
 mod memory;
+mod sharded;
 #[cfg(test)]
 mod tests;
 mod transport;
@@ -42,6 +46,8 @@ use tokio::time::Instant;
 use transport::{Command, RedisTransport, Transport};
 
 const OUTGOING_QUEUE: usize = 100_000;
+/// Most webhook records kept while Redis does not take them (see [`RedisCluster::unrecorded`]).
+const MAX_UNRECORDED: usize = 10_000;
 
 /// How often the cluster's tasks act. The server uses [`Timing::new`]; unit tests shrink it.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +90,12 @@ pub(crate) struct RedisCluster {
     dirty: Mutex<HashSet<String>>,
     wake: Notify,
     dropped: AtomicU64,
+    /// Queued messages (publishes, terminates) in batches Redis did not take.
+    publish_failed: AtomicU64,
+    /// Records of sent webhooks (SADD/SREM) Redis did not take, in order, written before anything
+    /// else once it does: a leader that reported while Redis was failing must not have its
+    /// reports taken as missing, and sent again, by whoever reconciles next.
+    unrecorded: Mutex<std::collections::VecDeque<Command>>,
     /// Whether this node sends the cluster's channel and member webhooks.
     pub leader: Arc<AtomicBool>,
     /// When each other node was last heard from.
@@ -110,21 +122,43 @@ impl RedisCluster {
             dirty: Mutex::new(HashSet::new()),
             wake: Notify::new(),
             dropped: AtomicU64::new(0),
+            publish_failed: AtomicU64::new(0),
+            unrecorded: Mutex::new(std::collections::VecDeque::new()),
             leader: Arc::new(AtomicBool::new(false)),
             last_seen: Mutex::new(HashMap::new()),
             health: health::LinkHealth::default(),
         })
     }
 
-    /// Starts the reader, the writer and the liveness check on the current runtime.
+    /// Starts the reader, the writer and the liveness check on the current runtime, with the
+    /// Redis that `config`'s `redis*` keys describe.
     pub fn spawn(
         self: &Arc<Self>,
-        url: &str,
+        config: &crate::config::ServerConfig,
         hub: Arc<Hub>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), String> {
-        let transport = RedisTransport::open(url, &self.bus)?;
-        self.spawn_on(Arc::new(transport), hub, shutdown)
+        let transport: Arc<dyn Transport> = if config.redis_cluster.is_empty() {
+            let connector = connector::Connector::from_config(config)?;
+            Arc::new(RedisTransport::open(connector, &self.bus))
+        } else {
+            let certificates = connector::certificates(config)?;
+            Arc::new(sharded::ClusterTransport::open(
+                &config.redis_cluster,
+                certificates,
+                &self.bus,
+            )?)
+        };
+        self.spawn_on(transport, hub, shutdown)
+    }
+
+    /// Messages for the other nodes lost so far: `(not_sent, dropped)`, those Redis refused or
+    /// could not be reached for, and those a full outgoing queue turned away.
+    pub fn lost_messages(&self) -> (u64, u64) {
+        (
+            self.publish_failed.load(Ordering::Relaxed),
+            self.dropped.load(Ordering::Relaxed),
+        )
     }
 
     fn spawn_on(
@@ -162,6 +196,20 @@ impl RedisCluster {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n == 1 || n.is_power_of_two() {
                 eprintln!("webman-push: cluster: outgoing queue full, {n} message(s) not forwarded so far");
+            }
+        }
+    }
+
+    /// Keeps the webhook records of a batch Redis did not take, to be written first next time.
+    fn keep_unrecorded<'a>(&self, batch: impl IntoIterator<Item = &'a Command>) {
+        let mut unrecorded = self.unrecorded.lock();
+        for command in batch {
+            if matches!(command, Command::SetAdd { .. } | Command::SetRemove { .. }) {
+                if unrecorded.len() == MAX_UNRECORDED {
+                    // The oldest record lost: its webhook may be reported once more later.
+                    unrecorded.pop_front();
+                }
+                unrecorded.push_back(command.clone());
             }
         }
     }
@@ -243,5 +291,14 @@ impl ClusterAdapter for RedisCluster {
             app_key: app_key.to_owned(),
             user_id: user_id.to_owned(),
         });
+    }
+}
+
+/// The prefix of the cluster's Redis keys and bus: `redis_prefix`, made a hash tag on a Redis
+/// Cluster so that all of them live in one slot (one shard, one round trip per batch).
+pub(crate) fn key_prefix(config: &crate::config::ServerConfig) -> String {
+    match config.redis_cluster.is_empty() {
+        true => config.redis_prefix.clone(),
+        false => format!("{{{}}}", config.redis_prefix),
     }
 }

@@ -331,3 +331,20 @@ async fn a_webhook_the_old_leader_reported_is_not_reported_again_by_the_new_one(
         "early was reported by a already"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_record_redis_did_not_take_is_written_once_it_is_back() {
+    let bus = MemoryBus::new();
+    let a = Node::start(&bus, timing());
+    eventually("a leads", || a.is_leader()).await;
+    bus.set_down(true);
+    // The leader sent a webhook just as Redis went away: its record must not be lost, or the
+    // next reconciliation would take the webhook as missing and send it again.
+    a.cluster.emitted(KEY, "gap", None, true);
+    tokio::time::sleep(timing().heartbeat * 4).await;
+    bus.set_down(false);
+    eventually("the record reaches Redis", || {
+        bus.set_members("t:reported:key:channels").contains("gap")
+    })
+    .await;
+}

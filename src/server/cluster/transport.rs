@@ -6,6 +6,7 @@
 //! (`memory::MemoryTransport`). One transport carries one cluster's bus: the pub/sub channel
 //! is fixed when it is made.
 
+use super::connector::Connector;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
@@ -31,7 +32,7 @@ pub(super) enum Command {
 /// payload costs no copy.
 pub(super) enum Received {
     Redis(redis::Msg),
-    #[cfg(test)]
+    /// A payload taken out of its message (sharded pub/sub's pushes; the in-memory bus).
     Bytes(Vec<u8>),
 }
 
@@ -39,7 +40,6 @@ impl Received {
     pub fn payload(&self) -> &[u8] {
         match self {
             Received::Redis(m) => m.get_payload_bytes(),
-            #[cfg(test)]
             Received::Bytes(b) => b,
         }
     }
@@ -74,21 +74,26 @@ pub(super) trait Transport: Send + Sync {
     fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>>;
 }
 
+/// Longest a new connection (with a Sentinel lookup before it) may take.
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// Holds the lease in one atomic step: extend it if ours, else take it if free.
-const HOLD_LEASE: &str = r"
+pub(super) const HOLD_LEASE: &str = r"
     if redis.call('get', KEYS[1]) == ARGV[1] then
         return redis.call('pexpire', KEYS[1], ARGV[2])
     end
     if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
     return 0";
 
-const RELEASE_LEASE: &str =
+pub(super) const RELEASE_LEASE: &str =
     r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 /// The real thing: a pub/sub connection per subscription and one shared command connection
-/// (reconnecting by itself, with short timeouts so a dead Redis cannot stall the writer).
+/// (short timeouts, so a dead Redis cannot stall the writer). After any failure the command
+/// connection is dropped and the next one is made through the [`Connector`] again, so after a
+/// failover it reaches the new master rather than retrying the old one.
 pub(super) struct RedisTransport {
-    client: redis::Client,
+    connector: Connector,
     bus: String,
     commands: Mutex<Option<ConnectionManager>>,
     hold_lease: redis::Script,
@@ -96,15 +101,14 @@ pub(super) struct RedisTransport {
 }
 
 impl RedisTransport {
-    pub fn open(url: &str, bus: &str) -> Result<RedisTransport, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("invalid redis URL {url:?}: {e}"))?;
-        Ok(RedisTransport {
-            client,
+    pub fn open(connector: Connector, bus: &str) -> RedisTransport {
+        RedisTransport {
+            connector,
             bus: bus.to_owned(),
             commands: Mutex::new(None),
             hold_lease: redis::Script::new(HOLD_LEASE),
             release_lease: redis::Script::new(RELEASE_LEASE),
-        })
+        }
     }
 
     async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
@@ -115,14 +119,24 @@ impl RedisTransport {
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(1)))
             .set_number_of_retries(1);
-        let c = tokio::time::timeout(
-            Duration::from_secs(2),
-            self.client.get_connection_manager_with_config(config),
-        )
-        .await
-        .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "connect timed out")))??;
+        let connect = async {
+            let client = self.connector.client().await?;
+            client.get_connection_manager_with_config(config).await
+        };
+        let c = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+            .await
+            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "connect timed out")))??;
         *self.commands.lock() = Some(c.clone());
         Ok(c)
+    }
+
+    /// Forgets the command connection after a failure (the server may be gone, or a demoted
+    /// master answering READONLY), so the next command connects through the connector again.
+    fn drop_on_error<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
+        if result.is_err() {
+            *self.commands.lock() = None;
+        }
+        result
     }
 }
 
@@ -133,8 +147,14 @@ impl Transport for RedisTransport {
 
     fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>> {
         Box::pin(async move {
-            let mut pubsub = self.client.get_async_pubsub().await?;
-            pubsub.subscribe(&self.bus).await?;
+            let subscribe = async {
+                let mut pubsub = self.connector.client().await?.get_async_pubsub().await?;
+                pubsub.subscribe(&self.bus).await?;
+                Ok::<_, redis::RedisError>(pubsub)
+            };
+            let pubsub = tokio::time::timeout(CONNECT_TIMEOUT, subscribe)
+                .await
+                .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "subscribe timed out")))??;
             Ok(pubsub.into_on_message().map(Received::Redis).boxed())
         })
     }
@@ -150,18 +170,14 @@ impl Transport for RedisTransport {
                     Command::SetRemove { key, member } => pipe.cmd("SREM").arg(key).arg(member).ignore(),
                 };
             }
-            let sent = pipe.query_async::<()>(&mut c).await;
-            if sent.is_err() {
-                *self.commands.lock() = None;
-            }
-            Ok(sent?)
+            Ok(self.drop_on_error(pipe.query_async::<()>(&mut c).await)?)
         })
     }
 
     fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>> {
         Box::pin(async move {
             let mut c = self.connection().await?;
-            Ok(redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await?)
+            Ok(self.drop_on_error(redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await)?)
         })
     }
 
@@ -173,13 +189,14 @@ impl Transport for RedisTransport {
     ) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
             let mut c = self.connection().await?;
-            let held: i64 = self
-                .hold_lease
-                .key(key)
-                .arg(holder)
-                .arg(ttl.as_millis() as u64)
-                .invoke_async(&mut c)
-                .await?;
+            let held: i64 = self.drop_on_error(
+                self.hold_lease
+                    .key(key)
+                    .arg(holder)
+                    .arg(ttl.as_millis() as u64)
+                    .invoke_async(&mut c)
+                    .await,
+            )?;
             Ok(held == 1)
         })
     }
@@ -187,11 +204,13 @@ impl Transport for RedisTransport {
     fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let mut c = self.connection().await?;
-            self.release_lease
-                .key(key)
-                .arg(holder)
-                .invoke_async::<i64>(&mut c)
-                .await?;
+            self.drop_on_error(
+                self.release_lease
+                    .key(key)
+                    .arg(holder)
+                    .invoke_async::<i64>(&mut c)
+                    .await,
+            )?;
             Ok(())
         })
     }

@@ -57,7 +57,11 @@ return [
     // 'connection_rate_per_ip' => 0,       // new WebSocket connections per second from one client address; 0 = no limit (over it: HTTP 429)
 
     // Scale-out: several servers sharing one Redis behave as one (empty = a single server, no Redis needed)
-    // 'redis'                => '',             // e.g. 'redis://127.0.0.1:6379'
+    // 'redis'                => '',             // e.g. 'redis://127.0.0.1:6379', 'redis://user:pass@host:6379/2', 'rediss://host:6380' (TLS)
+    // 'redis_tls_ca'         => '',             // PEM file of the CA of a rediss:// server with a private CA (certificates are always verified)
+    // 'redis_sentinels'      => [],             // Sentinel: e.g. ['redis://10.0.0.1:26379', 'redis://:pass@10.0.0.2:26379'] ('redis' then only gives the master's user/password/db, may be empty)
+    // 'redis_master'         => '',             // Sentinel: the master's name, e.g. 'mymaster'
+    // 'redis_cluster'        => [],             // Redis Cluster: seed URLs, e.g. ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'] (sharded pub/sub on Redis >= 7)
     // 'redis_prefix'         => 'webman-push',  // prefix of the Redis keys and pub/sub channel
     // 'cluster_node_timeout' => 5,              // seconds without a heartbeat before another node counts as dead
 

@@ -1,0 +1,200 @@
+//! The [`Transport`] over a Redis Cluster (`redis_cluster` seeds).
+//!
+//! Plain PUBLISH in a Redis Cluster is copied to every shard; sharded pub/sub (`SSUBSCRIBE`/
+//! `SPUBLISH`, Redis ≥ 7) keeps the bus on the one shard that owns its slot, so this transport
+//! uses it and falls back to plain pub/sub on older servers. The bus, the lease and the
+//! reported sets share one hash tag (see `key_prefix`), so they live in one slot: a batch is one
+//! round trip to one shard, and a shard's failover moves all of them together. The redis
+//! crate's cluster connection follows slot moves and failovers by itself and resubscribes
+//! after reconnecting.
+
+use super::transport::{Command, Error, Received, Transport, CONNECT_TIMEOUT, HOLD_LEASE, RELEASE_LEASE};
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use parking_lot::Mutex;
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::{PushInfo, PushKind, TlsCertificates};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub(super) struct ClusterTransport {
+    seeds: Vec<String>,
+    certificates: Option<TlsCertificates>,
+    bus: String,
+    /// Whether the servers know sharded pub/sub; found out by the first subscription.
+    sharded: AtomicBool,
+    commands: Mutex<Option<ClusterConnection>>,
+    hold_lease: redis::Script,
+    release_lease: redis::Script,
+}
+
+impl ClusterTransport {
+    pub fn open(seeds: &[String], certificates: Option<TlsCertificates>, bus: &str) -> Result<Self, String> {
+        let transport = ClusterTransport {
+            seeds: seeds.to_vec(),
+            certificates,
+            bus: bus.to_owned(),
+            sharded: AtomicBool::new(true),
+            commands: Mutex::new(None),
+            hold_lease: redis::Script::new(HOLD_LEASE),
+            release_lease: redis::Script::new(RELEASE_LEASE),
+        };
+        transport
+            .client(None)
+            .map_err(|e| format!("invalid redis_cluster: {e}"))?;
+        Ok(transport)
+    }
+
+    /// A client for the seeds; pushes (subscribed messages) go to `pushes` when given.
+    fn client(&self, pushes: Option<mpsc::UnboundedSender<PushInfo>>) -> redis::RedisResult<ClusterClient> {
+        let mut builder = ClusterClientBuilder::new(self.seeds.iter().map(String::as_str))
+            .use_protocol(redis::ProtocolVersion::RESP3)
+            .connection_timeout(Duration::from_secs(1))
+            .response_timeout(Duration::from_secs(1))
+            .retries(1);
+        if let Some(certificates) = &self.certificates {
+            builder = builder.certs(certificates.clone());
+        }
+        if let Some(pushes) = pushes {
+            builder = builder.push_sender(pushes);
+        }
+        builder.build()
+    }
+
+    async fn connection(&self) -> redis::RedisResult<ClusterConnection> {
+        if let Some(c) = self.commands.lock().as_ref() {
+            return Ok(c.clone());
+        }
+        let connect = async { self.client(None)?.get_async_connection().await };
+        let c = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+            .await
+            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "connect timed out")))??;
+        *self.commands.lock() = Some(c.clone());
+        Ok(c)
+    }
+
+    fn drop_on_error<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
+        if result.is_err() {
+            *self.commands.lock() = None;
+        }
+        result
+    }
+}
+
+/// The payload of a pushed bus message (`[channel, payload]`); other pushes carry none.
+fn bus_payload(push: PushInfo) -> Option<Received> {
+    if !matches!(push.kind, PushKind::SMessage | PushKind::Message) {
+        return None;
+    }
+    match push.data.into_iter().nth(1)? {
+        redis::Value::BulkString(bytes) => Some(Received::Bytes(bytes)),
+        _ => None,
+    }
+}
+
+impl Transport for ClusterTransport {
+    fn connected(&self) -> bool {
+        self.commands.lock().is_some()
+    }
+
+    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>> {
+        Box::pin(async move {
+            let (pushes, received) = mpsc::unbounded_channel();
+            let subscribe = async {
+                let mut connection = self.client(Some(pushes))?.get_async_connection().await?;
+                if self.sharded.load(Ordering::Relaxed) {
+                    match connection.ssubscribe(&self.bus).await {
+                        Ok(()) => return Ok(connection),
+                        Err(e)
+                            if e.kind()
+                                == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
+                        {
+                            eprintln!(
+                                "webman-push: cluster: Redis has no sharded pub/sub ({e}); using PUBLISH"
+                            );
+                            self.sharded.store(false, Ordering::Relaxed);
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                connection.subscribe(&self.bus).await?;
+                Ok::<_, redis::RedisError>(connection)
+            };
+            let connection = tokio::time::timeout(CONNECT_TIMEOUT, subscribe)
+                .await
+                .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "subscribe timed out")))??;
+            // The connection lives as long as the stream. The stream ends when a node's connection
+            // drops (a shard failing over): the reader then subscribes afresh, through a new
+            // client that asks the cluster who owns the bus's slot now.
+            let stream =
+                futures_util::stream::unfold((received, connection), |(mut received, c)| async move {
+                    loop {
+                        let push = received.recv().await?;
+                        if push.kind == PushKind::Disconnection {
+                            return None;
+                        }
+                        if let Some(message) = bus_payload(push) {
+                            return Some((message, (received, c)));
+                        }
+                    }
+                });
+            Ok(stream.boxed())
+        })
+    }
+
+    fn execute<'a>(&'a self, commands: &'a [Command]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let publish = if self.sharded.load(Ordering::Relaxed) {
+                "SPUBLISH"
+            } else {
+                "PUBLISH"
+            };
+            let mut pipe = redis::pipe();
+            for command in commands {
+                match command {
+                    Command::Publish(text) => pipe.cmd(publish).arg(&self.bus).arg(text).ignore(),
+                    Command::SetAdd { key, member } => pipe.cmd("SADD").arg(key).arg(member).ignore(),
+                    Command::SetRemove { key, member } => pipe.cmd("SREM").arg(key).arg(member).ignore(),
+                };
+            }
+            Ok(self.drop_on_error(pipe.query_async::<()>(&mut c).await)?)
+        })
+    }
+
+    fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            Ok(self.drop_on_error(redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await)?)
+        })
+    }
+
+    fn hold_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let mut invocation = self.hold_lease.key(key);
+            invocation.arg(holder).arg(ttl.as_millis() as u64);
+            let held: i64 = self.drop_on_error(invocation.invoke_async(&mut c).await)?;
+            Ok(held == 1)
+        })
+    }
+
+    fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let mut invocation = self.release_lease.key(key);
+            invocation.arg(holder);
+            self.drop_on_error(invocation.invoke_async::<i64>(&mut c).await)?;
+            Ok(())
+        })
+    }
+}
