@@ -8,7 +8,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import WebSocket from 'ws';
 import { startServer } from './lib/server.mjs';
 import { startAuthEndpoint } from './lib/auth-endpoint.mjs';
 import { serverSdk } from './lib/clients.mjs';
+import { freePort } from './lib/ports.mjs';
 
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/pusher-js-wss-client.mjs');
 const WAIT_MS = 8000;
@@ -29,17 +29,6 @@ let nginx;
 let nginxPort;
 let ca;
 const children = new Set();
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** A CA and a certificate for 127.0.0.1 signed by it, in `dir`. */
 function makeCertificates() {
