@@ -4,12 +4,10 @@
 mod common;
 mod redis_servers;
 
-use common::{start_server, Client, KEY};
+use common::{eventually, publish, start_server, Client, KEY};
 use redis_servers::RedisClusterSet;
 use serde_json::{json, Value};
 use std::time::Duration;
-use webman_push::hub::Publish;
-use webman_push::protocol::ChannelName;
 use webman_push::server::PushServer;
 
 fn nodes(cluster: &RedisClusterSet, extra: Value) -> Vec<PushServer> {
@@ -22,28 +20,6 @@ fn nodes(cluster: &RedisClusterSet, extra: Value) -> Vec<PushServer> {
             start_server(config)
         })
         .collect()
-}
-
-fn publish(server: &PushServer, channel: &str, data: &str) {
-    let app = server.hub().app_by_key(KEY).unwrap().clone();
-    app.publish(&Publish {
-        channel: ChannelName::parse(channel, 200).unwrap(),
-        event: "news".into(),
-        data: data.into(),
-        except: None,
-        user_id: None,
-        from_client: false,
-    });
-}
-
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
