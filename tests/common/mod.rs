@@ -161,12 +161,14 @@ pub async fn eventually_within(what: &str, limit: Duration, check: impl Fn() -> 
 
 /// A real HTTP receiver for webhooks on loopback.
 pub mod webhooks {
+    use super::Client;
     use axum::http::HeaderMap;
     use axum::routing::post;
     use serde_json::Value;
     use std::time::Duration;
     use tokio::net::TcpListener;
     use tokio::sync::mpsc;
+    use webman_push::server::PushServer;
 
     /// One webhook request as the receiver saw it.
     pub struct Received {
@@ -221,6 +223,32 @@ pub mod webhooks {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         (url, receiver_on(listener, status))
+    }
+
+    /// A loopback port where no receiver listens (yet): a webhook destination that is down.
+    pub async fn nobody_listening_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// A page refresh: a client subscribes to `channel` (its `channel_added` arrives on `rx`),
+    /// leaves, and a new connection subscribes again at once. The new client is returned.
+    pub async fn refresh(
+        server: &PushServer,
+        rx: &mut mpsc::UnboundedReceiver<Received>,
+        channel: &str,
+    ) -> Client {
+        let mut first = Client::connect(server).await;
+        first.subscribe(channel).await;
+        next(rx, Duration::from_secs(2)).await.expect("channel_added");
+        first.close().await;
+        let mut again = Client::connect(server).await;
+        again.subscribe(channel).await;
+        again
     }
 
     pub async fn next(rx: &mut mpsc::UnboundedReceiver<Received>, within: Duration) -> Option<Received> {
