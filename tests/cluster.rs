@@ -3,7 +3,8 @@
 mod common;
 mod redis_servers;
 
-use common::{eventually, publish, start_server, Client, KEY};
+use common::cluster::{assert_publishes_reach_every_node_once, eventually, publish, subscriber_known_on};
+use common::{start_server, Client, KEY};
 use redis_servers::RedisProcess;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -21,23 +22,7 @@ fn node(redis: &RedisProcess, extra: Value) -> PushServer {
 async fn a_publish_on_one_node_reaches_subscribers_on_every_node_once() {
     let redis = RedisProcess::plain(&[]);
     let nodes: Vec<PushServer> = (0..3).map(|_| node(&redis, json!({}))).collect();
-    let mut clients = Vec::new();
-    for n in &nodes {
-        let mut c = Client::connect(n).await;
-        c.subscribe("news").await;
-        clients.push(c);
-    }
-    let app = nodes[0].hub().app_by_key(KEY).unwrap().clone();
-    eventually("all three subscriptions are known cluster-wide", || {
-        app.subscription_count("news") == 3
-    })
-    .await;
-    publish(&nodes[1], "news", "\"one\"");
-    publish(&nodes[1], "news", "\"two\"");
-    for c in &mut clients {
-        assert_eq!(c.next_event().await.unwrap()["data"], "\"one\"");
-        assert_eq!(c.next_event().await.unwrap()["data"], "\"two\"", "in order, once");
-    }
+    assert_publishes_reach_every_node_once(&nodes).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -119,13 +104,8 @@ async fn nodes_keep_serving_local_clients_without_redis_and_resync_when_it_retur
     let port = redis.port;
     let a = node(&redis, json!({}));
     let b = node(&redis, json!({}));
-    let mut on_b = Client::connect(&b).await;
-    on_b.subscribe("news").await;
+    let mut on_b = subscriber_known_on(&b, &a, "news").await;
     let app_a = a.hub().app_by_key(KEY).unwrap().clone();
-    eventually("b's subscriber is known on a", || {
-        app_a.subscription_count("news") == 1
-    })
-    .await;
     drop(redis);
     let mut on_a = Client::connect(&a).await;
     on_a.subscribe("news").await;

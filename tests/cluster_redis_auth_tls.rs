@@ -5,7 +5,8 @@
 mod common;
 mod redis_servers;
 
-use common::{eventually, publish, start_server, Client, KEY};
+use common::cluster::{eventually, publish, subscriber_known_on};
+use common::{start_server, Client};
 use redis_servers::{make_ca_and_server_cert, RedisProcess, Scratch};
 use serde_json::{json, Value};
 use webman_push::server::PushServer;
@@ -18,13 +19,7 @@ fn node(config: Value) -> PushServer {
 async fn assert_publish_crosses_nodes(config: Value) -> (PushServer, PushServer) {
     let a = node(config.clone());
     let b = node(config);
-    let mut on_b = Client::connect(&b).await;
-    on_b.subscribe("news").await;
-    let app_a = a.hub().app_by_key(KEY).unwrap().clone();
-    eventually("b's subscriber is known on a", || {
-        app_a.subscription_count("news") == 1
-    })
-    .await;
+    let mut on_b = subscriber_known_on(&b, &a, "news").await;
     publish(&a, "news", "\"across\"");
     let got = on_b.next_event().await.expect("the publish on a reaches b");
     assert_eq!(got["data"], "\"across\"");

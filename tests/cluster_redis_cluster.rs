@@ -4,7 +4,8 @@
 mod common;
 mod redis_servers;
 
-use common::{eventually, publish, start_server, Client, KEY};
+use common::cluster::{assert_publishes_reach_every_node_once, eventually, first_publish_through};
+use common::{start_server, Client, KEY};
 use redis_servers::RedisClusterSet;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -26,23 +27,7 @@ fn nodes(cluster: &RedisClusterSet, extra: Value) -> Vec<PushServer> {
 async fn a_publish_reaches_every_node_over_sharded_pub_sub_on_one_shard() {
     let cluster = RedisClusterSet::start(3);
     let nodes = nodes(&cluster, json!({}));
-    let mut clients = Vec::new();
-    for n in &nodes {
-        let mut c = Client::connect(n).await;
-        c.subscribe("news").await;
-        clients.push(c);
-    }
-    let app = nodes[0].hub().app_by_key(KEY).unwrap().clone();
-    eventually("all three subscriptions are known cluster-wide", || {
-        app.subscription_count("news") == 3
-    })
-    .await;
-    publish(&nodes[1], "news", "\"one\"");
-    publish(&nodes[1], "news", "\"two\"");
-    for c in &mut clients {
-        assert_eq!(c.next_event().await.unwrap()["data"], "\"one\"");
-        assert_eq!(c.next_event().await.unwrap()["data"], "\"two\"", "in order, once");
-    }
+    assert_publishes_reach_every_node_once(&nodes).await;
     let holding: Vec<String> = cluster
         .nodes
         .iter()
@@ -158,22 +143,4 @@ async fn after_the_bus_shard_fails_over_publishes_and_presence_still_cross_nodes
         "g never left: {added}"
     );
     assert!(added["data"].as_str().unwrap().contains("\"h\""), "{added}");
-}
-
-/// Publishes `tag`ged probes on `from` until `to` hears one, at most 20 s; earlier probes skipped.
-async fn first_publish_through(from: &PushServer, to: &mut Client, tag: &str) {
-    for i in 0..100 {
-        publish(from, "news", &format!("\"{tag} {i}\""));
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
-        while let Ok(Some(got)) = tokio::time::timeout_at(deadline, to.next_event()).await {
-            if got["data"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with(&format!("\"{tag} "))
-            {
-                return;
-            }
-        }
-    }
-    panic!("no {tag} publish on the first node reached the second");
 }

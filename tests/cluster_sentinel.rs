@@ -4,11 +4,11 @@
 mod common;
 mod redis_servers;
 
-use common::{eventually_within, publish, start_server, Client, KEY};
+use common::cluster::{eventually_within, first_publish_through};
+use common::{start_server, Client, KEY};
 use redis_servers::{cli, wait_until, RedisProcess, Scratch};
 use serde_json::{json, Value};
 use std::time::Duration;
-use webman_push::server::PushServer;
 
 /// One master, one replica and three sentinels that agree on both.
 struct SentinelSetup {
@@ -91,25 +91,6 @@ async fn fail_over(mut setup: SentinelSetup) -> SentinelSetup {
         setup
     });
     promoted.await.unwrap()
-}
-
-/// Publishes `tag`ged probes on `from` until `to` hears one (the nodes reconnect on their own
-/// schedule), at most 20 s; probes of earlier calls still arriving are skipped.
-async fn first_publish_through(from: &PushServer, to: &mut Client, tag: &str) {
-    for i in 0..100 {
-        publish(from, "news", &format!("\"{tag} {i}\""));
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
-        while let Ok(Some(got)) = tokio::time::timeout_at(deadline, to.next_event()).await {
-            if got["data"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with(&format!("\"{tag} "))
-            {
-                return;
-            }
-        }
-    }
-    panic!("no {tag} publish on the first node reached the second");
 }
 
 #[tokio::test(flavor = "multi_thread")]

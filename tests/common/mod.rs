@@ -1,6 +1,7 @@
 //! Helpers for the Rust integration tests: a real server on loopback ports and real clients.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod tls;
 
 use futures_util::{SinkExt, StreamExt};
@@ -10,8 +11,6 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use webman_push::config::ServerConfig;
-use webman_push::hub::Publish;
-use webman_push::protocol::ChannelName;
 use webman_push::server::PushServer;
 
 pub const KEY: &str = "test-key";
@@ -127,36 +126,6 @@ impl Client {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
-}
-
-/// Publishes a "news" event with `data` on `channel` straight into `server`'s hub, as the
-/// HTTP API would: the scale-out tests use it to start a message on one node.
-pub fn publish(server: &PushServer, channel: &str, data: &str) {
-    let app = server.hub().app_by_key(KEY).unwrap().clone();
-    app.publish(&Publish {
-        channel: ChannelName::parse(channel, 200).unwrap(),
-        event: "news".into(),
-        data: data.into(),
-        except: None,
-        user_id: None,
-        from_client: false,
-    });
-}
-
-/// Waits until `check` holds (a cluster is eventually consistent), at most 10 s.
-pub async fn eventually(what: &str, check: impl Fn() -> bool) {
-    eventually_within(what, Duration::from_secs(10), check).await
-}
-
-/// Polls `check` every 20 ms until it holds, for at most `limit`.
-pub async fn eventually_within(what: &str, limit: Duration, check: impl Fn() -> bool) {
-    for _ in 0..limit.as_millis() / 20 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 /// A real HTTP receiver for webhooks on loopback.
