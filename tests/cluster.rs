@@ -135,7 +135,7 @@ async fn nodes_keep_serving_local_clients_without_redis_and_resync_when_it_retur
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cluster_webhooks_are_sent_once_by_the_leader() {
-    use common::webhooks::{next, receiver};
+    use common::webhooks::{names_until_quiet, receiver};
     let redis = RedisProcess::plain(&[]);
     let (url, mut rx) = receiver(200).await;
     let hooks = json!({ "channel_hook": url, "webhook_delay": 0.3 });
@@ -148,12 +148,8 @@ async fn cluster_webhooks_are_sent_once_by_the_leader() {
         clients.push(c);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut names = Vec::new();
-    while let Some(got) = next(&mut rx, Duration::from_millis(1500)).await {
-        names.extend(got.names());
-    }
     assert_eq!(
-        names,
+        names_until_quiet(&mut rx, Duration::from_millis(1500)).await,
         vec!["channel_added"],
         "one channel_added for the whole cluster"
     );
@@ -161,12 +157,8 @@ async fn cluster_webhooks_are_sent_once_by_the_leader() {
         c.close().await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut names = Vec::new();
-    while let Some(got) = next(&mut rx, Duration::from_millis(2000)).await {
-        names.extend(got.names());
-    }
     assert_eq!(
-        names,
+        names_until_quiet(&mut rx, Duration::from_millis(2000)).await,
         vec!["channel_removed"],
         "one channel_removed, after the last node's client left"
     );

@@ -4,7 +4,7 @@
 mod common;
 mod redis_servers;
 
-use common::cluster::{eventually_within, first_publish_through};
+use common::cluster::{assert_h_joining_is_heard, eventually_within, first_publish_through};
 use common::{start_server, Client, KEY};
 use redis_servers::{cli, wait_until, RedisProcess, Scratch};
 use serde_json::{json, Value};
@@ -130,14 +130,7 @@ async fn after_the_master_dies_and_a_replica_is_promoted_publishes_and_presence_
     let _setup = fail_over(setup).await;
 
     first_publish_through(&a, &mut on_b, "after").await;
-    let mut h = Client::connect(&b).await;
-    h.subscribe_presence("presence-room", r#"{"user_id":"h"}"#).await;
-    let added = watcher.next_event().await.expect("the watcher hears h join");
-    assert_eq!(
-        added["event"], "pusher_internal:member_added",
-        "g never left: {added}"
-    );
-    assert!(added["data"].as_str().unwrap().contains("\"h\""), "{added}");
+    let _h = assert_h_joining_is_heard(&mut watcher, &b).await;
     let app_a = a.hub().app_by_key(KEY).unwrap().clone();
     eventually_within("a sees w, g and h", Duration::from_secs(20), || {
         app_a.presence_members("presence-room").len() == 3

@@ -92,3 +92,18 @@ pub async fn first_publish_through(from: &PushServer, to: &mut Client, tag: &str
     }
     panic!("no {tag} publish on the first node reached the second");
 }
+
+/// User "h" joins "presence-room" on `on`; `watcher` (subscribed there before) must hear it as
+/// the next event, so no member that was there before was removed in between. The new member's
+/// client is returned, to stay in the room.
+pub async fn assert_h_joining_is_heard(watcher: &mut Client, on: &PushServer) -> Client {
+    let mut h = Client::connect(on).await;
+    h.subscribe_presence("presence-room", r#"{"user_id":"h"}"#).await;
+    let added = watcher.next_event().await.expect("the watcher hears h join");
+    assert_eq!(
+        added["event"], "pusher_internal:member_added",
+        "g never left: {added}"
+    );
+    assert!(added["data"].as_str().unwrap().contains("\"h\""), "{added}");
+    h
+}

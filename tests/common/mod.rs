@@ -220,6 +220,18 @@ pub mod webhooks {
         again
     }
 
+    /// The names of every event in the webhooks that arrive until none has for `quiet`.
+    pub async fn names_until_quiet(
+        rx: &mut mpsc::UnboundedReceiver<Received>,
+        quiet: Duration,
+    ) -> Vec<String> {
+        let mut names = Vec::new();
+        while let Some(got) = next(rx, quiet).await {
+            names.extend(got.names());
+        }
+        names
+    }
+
     pub async fn next(rx: &mut mpsc::UnboundedReceiver<Received>, within: Duration) -> Option<Received> {
         tokio::time::timeout(within, rx.recv()).await.ok().flatten()
     }
