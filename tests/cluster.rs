@@ -1,70 +1,16 @@
 //! Several nodes sharing one real redis-server behave as one server.
 
 mod common;
+mod redis_servers;
 
+use common::cluster::{assert_publishes_reach_every_node_once, eventually, publish, subscriber_known_on};
 use common::{start_server, Client, KEY};
+use redis_servers::RedisProcess;
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use webman_push::hub::Publish;
-use webman_push::protocol::ChannelName;
 use webman_push::server::PushServer;
 
-/// A redis-server of our own on a free loopback port; killed on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start_on(port: u16) -> Redis {
-        let mut child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (tests/run installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Redis { child, port };
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("redis-server did not start on port {port}");
-    }
-
-    fn start() -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Redis::start_on(port)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn node(redis: &Redis, extra: Value) -> PushServer {
+fn node(redis: &RedisProcess, extra: Value) -> PushServer {
     let mut config = json!({ "redis": redis.url(), "redis_prefix": format!("t{}", redis.port) });
     if let (Value::Object(c), Value::Object(e)) = (&mut config, extra) {
         c.extend(e);
@@ -72,55 +18,16 @@ fn node(redis: &Redis, extra: Value) -> PushServer {
     start_server(config)
 }
 
-fn publish(server: &PushServer, channel: &str, data: &str) {
-    let app = server.hub().app_by_key(KEY).unwrap().clone();
-    app.publish(&Publish {
-        channel: ChannelName::parse(channel, 200).unwrap(),
-        event: "news".into(),
-        data: data.into(),
-        except: None,
-        user_id: None,
-        from_client: false,
-    });
-}
-
-/// Waits until `check` holds (the cluster is eventually consistent), at most 10 s.
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never happened: {what}");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_publish_on_one_node_reaches_subscribers_on_every_node_once() {
-    let redis = Redis::start();
+    let redis = RedisProcess::plain(&[]);
     let nodes: Vec<PushServer> = (0..3).map(|_| node(&redis, json!({}))).collect();
-    let mut clients = Vec::new();
-    for n in &nodes {
-        let mut c = Client::connect(n).await;
-        c.subscribe("news").await;
-        clients.push(c);
-    }
-    let app = nodes[0].hub().app_by_key(KEY).unwrap().clone();
-    eventually("all three subscriptions are known cluster-wide", || {
-        app.subscription_count("news") == 3
-    })
-    .await;
-    publish(&nodes[1], "news", "\"one\"");
-    publish(&nodes[1], "news", "\"two\"");
-    for c in &mut clients {
-        assert_eq!(c.next_event().await.unwrap()["data"], "\"one\"");
-        assert_eq!(c.next_event().await.unwrap()["data"], "\"two\"", "in order, once");
-    }
+    assert_publishes_reach_every_node_once(&nodes).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn presence_is_cluster_wide_and_a_user_on_two_nodes_counts_once() {
-    let redis = Redis::start();
+    let redis = RedisProcess::plain(&[]);
     let (a, b, c) = (
         node(&redis, json!({})),
         node(&redis, json!({})),
@@ -172,7 +79,7 @@ async fn presence_is_cluster_wide_and_a_user_on_two_nodes_counts_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_node_takes_its_members_with_it() {
-    let redis = Redis::start();
+    let redis = RedisProcess::plain(&[]);
     let a = node(&redis, json!({}));
     let b = node(&redis, json!({}));
     let mut watcher = Client::connect(&a).await;
@@ -193,17 +100,12 @@ async fn a_stopped_node_takes_its_members_with_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nodes_keep_serving_local_clients_without_redis_and_resync_when_it_returns() {
-    let redis = Redis::start();
+    let redis = RedisProcess::plain(&[]);
     let port = redis.port;
     let a = node(&redis, json!({}));
     let b = node(&redis, json!({}));
-    let mut on_b = Client::connect(&b).await;
-    on_b.subscribe("news").await;
+    let mut on_b = subscriber_known_on(&b, &a, "news").await;
     let app_a = a.hub().app_by_key(KEY).unwrap().clone();
-    eventually("b's subscriber is known on a", || {
-        app_a.subscription_count("news") == 1
-    })
-    .await;
     drop(redis);
     let mut on_a = Client::connect(&a).await;
     on_a.subscribe("news").await;
@@ -213,7 +115,7 @@ async fn nodes_keep_serving_local_clients_without_redis_and_resync_when_it_retur
         "\"local\"",
         "local delivery without Redis"
     );
-    let _redis = Redis::start_on(port);
+    let _redis = RedisProcess::plain_on(port, &[]);
     let app_b = b.hub().app_by_key(KEY).unwrap().clone();
     eventually("a sees b's subscriber again", || {
         app_a.subscription_count("news") == 2
@@ -233,8 +135,8 @@ async fn nodes_keep_serving_local_clients_without_redis_and_resync_when_it_retur
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cluster_webhooks_are_sent_once_by_the_leader() {
-    use common::webhooks::{next, receiver};
-    let redis = Redis::start();
+    use common::webhooks::{names_until_quiet, receiver};
+    let redis = RedisProcess::plain(&[]);
     let (url, mut rx) = receiver(200).await;
     let hooks = json!({ "channel_hook": url, "webhook_delay": 0.3 });
     let nodes: Vec<PushServer> = (0..3).map(|_| node(&redis, hooks.clone())).collect();
@@ -246,12 +148,8 @@ async fn cluster_webhooks_are_sent_once_by_the_leader() {
         clients.push(c);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut names = Vec::new();
-    while let Some(got) = next(&mut rx, Duration::from_millis(1500)).await {
-        names.extend(got.names());
-    }
     assert_eq!(
-        names,
+        names_until_quiet(&mut rx, Duration::from_millis(1500)).await,
         vec!["channel_added"],
         "one channel_added for the whole cluster"
     );
@@ -259,12 +157,8 @@ async fn cluster_webhooks_are_sent_once_by_the_leader() {
         c.close().await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut names = Vec::new();
-    while let Some(got) = next(&mut rx, Duration::from_millis(2000)).await {
-        names.extend(got.names());
-    }
     assert_eq!(
-        names,
+        names_until_quiet(&mut rx, Duration::from_millis(2000)).await,
         vec!["channel_removed"],
         "one channel_removed, after the last node's client left"
     );

@@ -5,52 +5,21 @@
 mod common;
 mod redis_servers;
 
-use common::{start_server, Client, KEY};
+use common::cluster::{eventually, publish, subscriber_known_on};
+use common::{start_server, Client};
 use redis_servers::{make_ca_and_server_cert, RedisProcess, Scratch};
 use serde_json::{json, Value};
-use std::time::Duration;
-use webman_push::hub::Publish;
-use webman_push::protocol::ChannelName;
 use webman_push::server::PushServer;
 
 fn node(config: Value) -> PushServer {
     start_server(config)
 }
 
-fn publish(server: &PushServer, channel: &str, data: &str) {
-    let app = server.hub().app_by_key(KEY).unwrap().clone();
-    app.publish(&Publish {
-        channel: ChannelName::parse(channel, 200).unwrap(),
-        event: "news".into(),
-        data: data.into(),
-        except: None,
-        user_id: None,
-        from_client: false,
-    });
-}
-
-/// Waits until `check` holds (the cluster is eventually consistent), at most 10 s.
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never happened: {what}");
-}
-
 /// Two nodes on `config`; a subscriber on the second hears a publish on the first.
 async fn assert_publish_crosses_nodes(config: Value) -> (PushServer, PushServer) {
     let a = node(config.clone());
     let b = node(config);
-    let mut on_b = Client::connect(&b).await;
-    on_b.subscribe("news").await;
-    let app_a = a.hub().app_by_key(KEY).unwrap().clone();
-    eventually("b's subscriber is known on a", || {
-        app_a.subscription_count("news") == 1
-    })
-    .await;
+    let mut on_b = subscriber_known_on(&b, &a, "news").await;
     publish(&a, "news", "\"across\"");
     let got = on_b.next_event().await.expect("the publish on a reaches b");
     assert_eq!(got["data"], "\"across\"");
@@ -92,30 +61,8 @@ async fn a_wrong_acl_password_keeps_the_nodes_apart_and_counts_their_publishes_a
 async fn a_rediss_url_with_redis_tls_ca_carries_the_cluster_over_verified_tls() {
     let dir = Scratch::new("tls");
     make_ca_and_server_cert(&dir, "good");
-    let port = redis_servers::free_port();
-    let (cert, key, ca) = (
-        dir.path("good-server.pem"),
-        dir.path("good-server.key"),
-        dir.path("good-ca.pem"),
-    );
-    let port_text = port.to_string();
-    let _redis = RedisProcess::start(
-        port,
-        &[
-            "--port",
-            "0",
-            "--tls-port",
-            &port_text,
-            "--tls-cert-file",
-            &cert,
-            "--tls-key-file",
-            &key,
-            "--tls-ca-cert-file",
-            &ca,
-            "--tls-auth-clients",
-            "no",
-        ],
-    );
+    let redis = RedisProcess::tls(&dir, "good");
+    let (port, ca) = (redis.port, dir.path("good-ca.pem"));
     let config = json!({
         "redis": format!("rediss://127.0.0.1:{port}"), "redis_tls_ca": ca, "redis_prefix": "tls",
     });
@@ -127,30 +74,8 @@ async fn a_rediss_server_whose_certificate_another_ca_signed_is_refused() {
     let dir = Scratch::new("tls-other");
     make_ca_and_server_cert(&dir, "server");
     make_ca_and_server_cert(&dir, "other");
-    let port = redis_servers::free_port();
-    let (cert, key, ca) = (
-        dir.path("server-server.pem"),
-        dir.path("server-server.key"),
-        dir.path("server-ca.pem"),
-    );
-    let port_text = port.to_string();
-    let _redis = RedisProcess::start(
-        port,
-        &[
-            "--port",
-            "0",
-            "--tls-port",
-            &port_text,
-            "--tls-cert-file",
-            &cert,
-            "--tls-key-file",
-            &key,
-            "--tls-ca-cert-file",
-            &ca,
-            "--tls-auth-clients",
-            "no",
-        ],
-    );
+    let redis = RedisProcess::tls(&dir, "server");
+    let port = redis.port;
     let a = node(json!({
         "redis": format!("rediss://127.0.0.1:{port}"), "redis_tls_ca": dir.path("other-ca.pem"),
         "redis_prefix": "tls",

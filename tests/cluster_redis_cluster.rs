@@ -4,12 +4,13 @@
 mod common;
 mod redis_servers;
 
+use common::cluster::{
+    assert_h_joining_is_heard, assert_publishes_reach_every_node_once, eventually, first_publish_through,
+};
 use common::{start_server, Client, KEY};
 use redis_servers::RedisClusterSet;
 use serde_json::{json, Value};
 use std::time::Duration;
-use webman_push::hub::Publish;
-use webman_push::protocol::ChannelName;
 use webman_push::server::PushServer;
 
 fn nodes(cluster: &RedisClusterSet, extra: Value) -> Vec<PushServer> {
@@ -24,49 +25,11 @@ fn nodes(cluster: &RedisClusterSet, extra: Value) -> Vec<PushServer> {
         .collect()
 }
 
-fn publish(server: &PushServer, channel: &str, data: &str) {
-    let app = server.hub().app_by_key(KEY).unwrap().clone();
-    app.publish(&Publish {
-        channel: ChannelName::parse(channel, 200).unwrap(),
-        event: "news".into(),
-        data: data.into(),
-        except: None,
-        user_id: None,
-        from_client: false,
-    });
-}
-
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never happened: {what}");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_publish_reaches_every_node_over_sharded_pub_sub_on_one_shard() {
     let cluster = RedisClusterSet::start(3);
     let nodes = nodes(&cluster, json!({}));
-    let mut clients = Vec::new();
-    for n in &nodes {
-        let mut c = Client::connect(n).await;
-        c.subscribe("news").await;
-        clients.push(c);
-    }
-    let app = nodes[0].hub().app_by_key(KEY).unwrap().clone();
-    eventually("all three subscriptions are known cluster-wide", || {
-        app.subscription_count("news") == 3
-    })
-    .await;
-    publish(&nodes[1], "news", "\"one\"");
-    publish(&nodes[1], "news", "\"two\"");
-    for c in &mut clients {
-        assert_eq!(c.next_event().await.unwrap()["data"], "\"one\"");
-        assert_eq!(c.next_event().await.unwrap()["data"], "\"two\"", "in order, once");
-    }
+    assert_publishes_reach_every_node_once(&nodes).await;
     let holding: Vec<String> = cluster
         .nodes
         .iter()
@@ -112,7 +75,7 @@ async fn presence_is_cluster_wide_over_a_redis_cluster() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cluster_webhooks_are_sent_once_over_a_redis_cluster() {
-    use common::webhooks::{next, receiver};
+    use common::webhooks::{names_until_quiet, receiver};
     let cluster = RedisClusterSet::start(3);
     let (url, mut rx) = receiver(200).await;
     let nodes = nodes(&cluster, json!({ "channel_hook": url, "webhook_delay": 0.3 }));
@@ -129,12 +92,8 @@ async fn cluster_webhooks_are_sent_once_over_a_redis_cluster() {
         c.subscribe("shared").await;
         clients.push(c);
     }
-    let mut names = Vec::new();
-    while let Some(got) = next(&mut rx, Duration::from_millis(1500)).await {
-        names.extend(got.names());
-    }
     assert_eq!(
-        names,
+        names_until_quiet(&mut rx, Duration::from_millis(1500)).await,
         vec!["channel_added"],
         "one channel_added for the whole cluster"
     );
@@ -174,30 +133,5 @@ async fn after_the_bus_shard_fails_over_publishes_and_presence_still_cross_nodes
     let _cluster = promoted.await.unwrap();
 
     first_publish_through(&nodes[0], &mut on_b, "after").await;
-    let mut h = Client::connect(&nodes[1]).await;
-    h.subscribe_presence("presence-room", r#"{"user_id":"h"}"#).await;
-    let added = watcher.next_event().await.expect("the watcher hears h join");
-    assert_eq!(
-        added["event"], "pusher_internal:member_added",
-        "g never left: {added}"
-    );
-    assert!(added["data"].as_str().unwrap().contains("\"h\""), "{added}");
-}
-
-/// Publishes `tag`ged probes on `from` until `to` hears one, at most 20 s; earlier probes skipped.
-async fn first_publish_through(from: &PushServer, to: &mut Client, tag: &str) {
-    for i in 0..100 {
-        publish(from, "news", &format!("\"{tag} {i}\""));
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
-        while let Ok(Some(got)) = tokio::time::timeout_at(deadline, to.next_event()).await {
-            if got["data"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with(&format!("\"{tag} "))
-            {
-                return;
-            }
-        }
-    }
-    panic!("no {tag} publish on the first node reached the second");
+    let _h = assert_h_joining_is_heard(&mut watcher, &nodes[1]).await;
 }

@@ -4,13 +4,11 @@
 mod common;
 mod redis_servers;
 
+use common::cluster::{assert_h_joining_is_heard, eventually_within, first_publish_through};
 use common::{start_server, Client, KEY};
 use redis_servers::{cli, wait_until, RedisProcess, Scratch};
 use serde_json::{json, Value};
 use std::time::Duration;
-use webman_push::hub::Publish;
-use webman_push::protocol::ChannelName;
-use webman_push::server::PushServer;
 
 /// One master, one replica and three sentinels that agree on both.
 struct SentinelSetup {
@@ -81,45 +79,18 @@ impl SentinelSetup {
     }
 }
 
-fn publish(server: &PushServer, channel: &str, data: &str) {
-    let app = server.hub().app_by_key(KEY).unwrap().clone();
-    app.publish(&Publish {
-        channel: ChannelName::parse(channel, 200).unwrap(),
-        event: "news".into(),
-        data: data.into(),
-        except: None,
-        user_id: None,
-        from_client: false,
+/// Kills the master and waits (off the runtime's threads) until the sentinels have promoted
+/// the replica; the setup stays alive for the caller.
+async fn fail_over(mut setup: SentinelSetup) -> SentinelSetup {
+    setup.master.kill();
+    let replica_port = setup.replica.port.to_string();
+    let promoted = tokio::task::spawn_blocking(move || {
+        wait_until("the sentinels promote the replica", || {
+            setup.master_port() == replica_port
+        });
+        setup
     });
-}
-
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never happened: {what}");
-}
-
-/// Publishes `tag`ged probes on `from` until `to` hears one (the nodes reconnect on their own
-/// schedule), at most 20 s; probes of earlier calls still arriving are skipped.
-async fn first_publish_through(from: &PushServer, to: &mut Client, tag: &str) {
-    for i in 0..100 {
-        publish(from, "news", &format!("\"{tag} {i}\""));
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
-        while let Ok(Some(got)) = tokio::time::timeout_at(deadline, to.next_event()).await {
-            if got["data"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with(&format!("\"{tag} "))
-            {
-                return;
-            }
-        }
-    }
-    panic!("no {tag} publish on the first node reached the second");
+    promoted.await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -139,7 +110,7 @@ async fn nodes_find_the_master_through_the_sentinels() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_the_master_dies_and_a_replica_is_promoted_publishes_and_presence_still_cross_nodes() {
-    let mut setup = SentinelSetup::start();
+    let setup = SentinelSetup::start();
     let a = start_server(setup.config());
     let b = start_server(setup.config());
     let mut watcher = Client::connect(&a).await;
@@ -156,27 +127,12 @@ async fn after_the_master_dies_and_a_replica_is_promoted_publishes_and_presence_
     on_b.subscribe("news").await;
     first_publish_through(&a, &mut on_b, "before").await;
 
-    setup.master.kill();
-    let replica_port = setup.replica.port.to_string();
-    let promoted = tokio::task::spawn_blocking(move || {
-        wait_until("the sentinels promote the replica", || {
-            setup.master_port() == replica_port
-        });
-        setup
-    });
-    let _setup = promoted.await.unwrap();
+    let _setup = fail_over(setup).await;
 
     first_publish_through(&a, &mut on_b, "after").await;
-    let mut h = Client::connect(&b).await;
-    h.subscribe_presence("presence-room", r#"{"user_id":"h"}"#).await;
-    let added = watcher.next_event().await.expect("the watcher hears h join");
-    assert_eq!(
-        added["event"], "pusher_internal:member_added",
-        "g never left: {added}"
-    );
-    assert!(added["data"].as_str().unwrap().contains("\"h\""), "{added}");
+    let _h = assert_h_joining_is_heard(&mut watcher, &b).await;
     let app_a = a.hub().app_by_key(KEY).unwrap().clone();
-    eventually("a sees w, g and h", || {
+    eventually_within("a sees w, g and h", Duration::from_secs(20), || {
         app_a.presence_members("presence-room").len() == 3
     })
     .await;
@@ -201,7 +157,7 @@ async fn webhook_events(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn webhooks_are_neither_lost_nor_doubled_across_a_sentinel_failover() {
-    let mut setup = SentinelSetup::start();
+    let setup = SentinelSetup::start();
     let (url, mut rx) = common::webhooks::receiver(200).await;
     let mut config = setup.config();
     config["channel_hook"] = json!(url);
@@ -216,15 +172,7 @@ async fn webhooks_are_neither_lost_nor_doubled_across_a_sentinel_failover() {
         vec![added("news")]
     );
 
-    setup.master.kill();
-    let replica_port = setup.replica.port.to_string();
-    let promoted = tokio::task::spawn_blocking(move || {
-        wait_until("the sentinels promote the replica", || {
-            setup.master_port() == replica_port
-        });
-        setup
-    });
-    let _setup = promoted.await.unwrap();
+    let _setup = fail_over(setup).await;
     first_publish_through(&a, &mut on_b, "after").await;
     let mut on_a = Client::connect(&a).await;
     on_a.subscribe("later").await;

@@ -2,11 +2,12 @@
 //! listener of their own, and `/ready` following a real Redis going away.
 
 mod common;
+mod redis_servers;
 
 use common::{publish_head, start_server, Client};
+use redis_servers::RedisProcess;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -322,51 +323,6 @@ async fn unmatched_api_paths_are_counted_as_other_never_by_raw_path() {
     assert!(!page.contains("path-123"), "{page}");
 }
 
-/// A redis-server of our own on a free loopback port; killed on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (tests/run installs it)");
-        let redis = Redis { child, port };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return redis;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server did not start on port {port}");
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Polls `/ready` until it answers `status`, for at most `within`.
 async fn ready_becomes(addr: SocketAddr, status: u16, within: Duration) -> Value {
     let deadline = Instant::now() + within;
@@ -382,7 +338,7 @@ async fn ready_becomes(addr: SocketAddr, status: u16, within: Duration) -> Value
 
 #[tokio::test]
 async fn ready_is_503_once_redis_has_been_unreachable_longer_than_cluster_node_timeout() {
-    let redis = Redis::start();
+    let redis = RedisProcess::plain(&[]);
     let server = start_server(json!({
         "redis": format!("redis://127.0.0.1:{}", redis.port),
         "redis_prefix": format!("m{}", redis.port),
@@ -424,7 +380,7 @@ async fn ready_is_503_once_redis_has_been_unreachable_longer_than_cluster_node_t
 
 #[tokio::test]
 async fn cluster_peers_and_bus_messages_are_counted() {
-    let redis = Redis::start();
+    let redis = RedisProcess::plain(&[]);
     let config = json!({
         "redis": format!("redis://127.0.0.1:{}", redis.port),
         "redis_prefix": format!("p{}", redis.port),

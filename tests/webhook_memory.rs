@@ -4,7 +4,7 @@
 mod common;
 
 use axum::routing::post;
-use common::webhooks::{next, receiver, receiver_on, Received};
+use common::webhooks::{next, receiver, receiver_on, refresh, Received};
 use common::{start_server, Client};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -179,14 +179,7 @@ async fn events_under_the_bound_are_all_delivered_and_their_bytes_released() {
 async fn a_refresh_within_the_grace_period_releases_its_bytes() {
     let (url, mut rx) = receiver(200).await;
     let server = start_server(json!({ "channel_hook": url, "webhook_delay": 0.3 }));
-    let mut first = Client::connect(&server).await;
-    first.subscribe("news").await;
-    next(&mut rx, Duration::from_secs(2))
-        .await
-        .expect("channel_added");
-    first.close().await;
-    let mut again = Client::connect(&server).await;
-    again.subscribe("news").await;
+    let _again = refresh(&server, &mut rx, "news").await;
     // Past the grace period, the cancelled departure's bookkeeping is gone too.
     tokio::time::sleep(Duration::from_millis(400)).await;
     wait_drained(&server, Duration::from_secs(2)).await;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::webhooks::{next, receiver, receiver_on};
+use common::webhooks::{next, nobody_listening_port, receiver, receiver_on, refresh};
 use common::{start_server, Client, KEY, SECRET};
 use serde_json::json;
 use std::time::Duration;
@@ -59,14 +59,7 @@ async fn channel_removed_waits_for_the_grace_period() {
 async fn a_refresh_within_the_grace_period_sends_nothing() {
     let (url, mut rx) = receiver(200).await;
     let server = start_server(json!({ "channel_hook": url, "webhook_delay": 1.0 }));
-    let mut first = Client::connect(&server).await;
-    first.subscribe("news").await;
-    next(&mut rx, Duration::from_secs(2))
-        .await
-        .expect("channel_added");
-    first.close().await;
-    let mut again = Client::connect(&server).await;
-    again.subscribe("news").await;
+    let _again = refresh(&server, &mut rx, "news").await;
     assert!(
         next(&mut rx, Duration::from_secs(2)).await.is_none(),
         "no removed, no added"
@@ -153,12 +146,7 @@ async fn client_events_are_reported_when_enabled() {
 #[tokio::test]
 async fn a_receiver_that_comes_back_gets_the_events_after_a_retry() {
     // Reserve a port, then free it: the receiver is "down" until it binds again.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = nobody_listening_port().await;
     let server = start_server(json!({ "channel_hook": format!("http://127.0.0.1:{port}/hook") }));
     let mut client = Client::connect(&server).await;
     client.subscribe("news").await;
@@ -173,12 +161,7 @@ async fn a_receiver_that_comes_back_gets_the_events_after_a_retry() {
 
 #[tokio::test]
 async fn a_receiver_down_for_good_keeps_memory_bounded_and_the_server_serving() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = nobody_listening_port().await;
     let server = start_server(json!({
         "channel_hook": format!("http://127.0.0.1:{port}/hook"), "webhook_queue": 3, "webhook_delay": 0
     }));
@@ -267,12 +250,7 @@ async fn header_names_are_title_cased_on_the_wire() {
 
 #[tokio::test]
 async fn a_receiver_that_comes_back_gets_the_backlog_and_new_events_at_once() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = nobody_listening_port().await;
     let server = start_server(json!({
         "channel_hook": format!("http://127.0.0.1:{port}/hook"), "webhook_retry_interval": 0.2
     }));

@@ -1,6 +1,7 @@
 //! Helpers for the Rust integration tests: a real server on loopback ports and real clients.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod tls;
 
 use futures_util::{SinkExt, StreamExt};
@@ -129,12 +130,14 @@ impl Client {
 
 /// A real HTTP receiver for webhooks on loopback.
 pub mod webhooks {
+    use super::Client;
     use axum::http::HeaderMap;
     use axum::routing::post;
     use serde_json::Value;
     use std::time::Duration;
     use tokio::net::TcpListener;
     use tokio::sync::mpsc;
+    use webman_push::server::PushServer;
 
     /// One webhook request as the receiver saw it.
     pub struct Received {
@@ -189,6 +192,44 @@ pub mod webhooks {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         (url, receiver_on(listener, status))
+    }
+
+    /// A loopback port where no receiver listens (yet): a webhook destination that is down.
+    pub async fn nobody_listening_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// A page refresh: a client subscribes to `channel` (its `channel_added` arrives on `rx`),
+    /// leaves, and a new connection subscribes again at once. The new client is returned.
+    pub async fn refresh(
+        server: &PushServer,
+        rx: &mut mpsc::UnboundedReceiver<Received>,
+        channel: &str,
+    ) -> Client {
+        let mut first = Client::connect(server).await;
+        first.subscribe(channel).await;
+        next(rx, Duration::from_secs(2)).await.expect("channel_added");
+        first.close().await;
+        let mut again = Client::connect(server).await;
+        again.subscribe(channel).await;
+        again
+    }
+
+    /// The names of every event in the webhooks that arrive until none has for `quiet`.
+    pub async fn names_until_quiet(
+        rx: &mut mpsc::UnboundedReceiver<Received>,
+        quiet: Duration,
+    ) -> Vec<String> {
+        let mut names = Vec::new();
+        while let Some(got) = next(rx, quiet).await {
+            names.extend(got.names());
+        }
+        names
     }
 
     pub async fn next(rx: &mut mpsc::UnboundedReceiver<Received>, within: Duration) -> Option<Received> {

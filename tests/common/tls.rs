@@ -11,6 +11,15 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::{self, pki_types};
 use tokio_rustls::TlsConnector;
 
+/// openssl arguments for a new unencrypted P-256 key.
+const NEW_EC_KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
+
 /// A throwaway directory with a test CA; removed when dropped.
 pub struct Pki {
     pub dir: PathBuf,
@@ -24,16 +33,8 @@ impl Pki {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let pki = Pki { dir };
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
         pki.openssl(
             &["req", "-x509"],
-            &ec,
             &["-keyout", "ca.key", "-out", "ca.pem", "-days", "1"],
         );
         std::fs::write(
@@ -44,10 +45,11 @@ impl Pki {
         pki
     }
 
-    fn openssl(&self, command: &[&str], ec: &[&str], args: &[&str]) {
+    /// `openssl <command>` making a new P-256 key, with `args`.
+    fn openssl(&self, command: &[&str], args: &[&str]) {
         let status = Command::new("openssl")
             .args(command)
-            .args(ec)
+            .args(NEW_EC_KEY)
             .args(args)
             .args(["-subj", "/CN=webman-push test"])
             .current_dir(&self.dir)
@@ -59,19 +61,12 @@ impl Pki {
 
     /// Issues a new server certificate for 127.0.0.1 into `<name>.pem` / `<name>.key`.
     pub fn issue(&self, name: &str) -> (PathBuf, PathBuf) {
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
         let (key, csr, pem) = (
             format!("{name}.key"),
             format!("{name}.csr"),
             format!("{name}.pem"),
         );
-        self.openssl(&["req"], &ec, &["-keyout", &key, "-out", &csr]);
+        self.openssl(&["req"], &["-keyout", &key, "-out", &csr]);
         let status = Command::new("openssl")
             .args([
                 "x509",

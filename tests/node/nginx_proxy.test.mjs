@@ -6,9 +6,8 @@
 // does not trust the certificate fails its TLS handshake without disturbing anyone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,8 @@ import WebSocket from 'ws';
 import { startServer } from './lib/server.mjs';
 import { startAuthEndpoint } from './lib/auth-endpoint.mjs';
 import { serverSdk } from './lib/clients.mjs';
+import { freePort } from './lib/ports.mjs';
+import { makeTestCertificates } from './lib/test-ca.mjs';
 
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/pusher-js-wss-client.mjs');
 const WAIT_MS = 8000;
@@ -29,29 +30,6 @@ let nginx;
 let nginxPort;
 let ca;
 const children = new Set();
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** A CA and a certificate for 127.0.0.1 signed by it, in `dir`. */
-function makeCertificates() {
-  const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=webman-push test CA');
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
-  return readFileSync(join(dir, 'ca.pem'));
-}
 
 /** The README's recipe, with this test's ports and paths. */
 function nginxConfig(port) {
@@ -210,7 +188,7 @@ function connectThroughNginx(from, { trustCa = true } = {}) {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'webman-push-nginx-'));
-  ca = makeCertificates();
+  ca = makeTestCertificates(dir).ca;
   server = await startServer({ trusted_proxies: ['127.0.0.1'], max_connections_per_ip: 2 });
   endpoint = await startAuthEndpoint({ key: server.key, secret: server.secret });
   nginx = await startNginx();

@@ -6,53 +6,16 @@
 // -m venv + pip install -r requirements.txt) when it is missing or its requirements changed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, startServer } from './lib/server.mjs';
+import { startServer } from './lib/server.mjs';
 import { connectPusherJs, subscribe, collect, disconnect } from './lib/clients.mjs';
 import { keepSocket, releaseSockets, recordMessages, collectFrom } from './lib/official.mjs';
+import { PY_DIR, VENV_PYTHON, run, ensureVenv } from './lib/python.mjs';
 
-const PY_DIR = join(REPO, 'tests/python');
-const VENV = join(PY_DIR, '.venv');
-const VENV_PYTHON = join(VENV, 'bin/python');
-const REQUIREMENTS = join(PY_DIR, 'requirements.txt');
-const STAMP = join(VENV, '.requirements.sha256');
 const SCRIPT = join(PY_DIR, 'pusher_sdk_check.py');
 
 let server;
 const clients = [];
-
-/** Runs a command to its end (bounded by `timeoutMs`); rejects with its output when it fails. */
-function run(command, args, { timeoutMs, env } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (err) => { clearTimeout(timer); reject(err); });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** tests/python/.venv with the pinned requirements; does nothing when it is already up to date. */
-async function ensureVenv() {
-  const want = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
-  if (existsSync(VENV_PYTHON) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === want) return;
-  if (!existsSync(VENV_PYTHON)) {
-    const made = await run(process.env.PYTHON3 || 'python3', ['-m', 'venv', '--clear', VENV], { timeoutMs: 120000 });
-    assert.equal(made.code, 0, `python3 -m venv failed (Debian: apt-get install python3-venv):\n${made.stdout}${made.stderr}`);
-  }
-  const pip = await run(VENV_PYTHON, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', REQUIREMENTS], { timeoutMs: 600000 });
-  assert.equal(pip.code, 0, `pip install -r tests/python/requirements.txt failed:\n${pip.stdout}${pip.stderr}`);
-  writeFileSync(STAMP, `${want}\n`);
-}
 
 /** One SDK call; resolves to the script's JSON line ({result} or {error, message}) and exit code. */
 async function py(command, ...args) {

@@ -69,11 +69,44 @@ impl RedisProcess {
 
     /// A plain redis-server on a free port with `extra` arguments.
     pub fn plain(extra: &[&str]) -> RedisProcess {
-        let port = free_port();
+        RedisProcess::plain_on(free_port(), extra)
+    }
+
+    /// A plain redis-server on `port` (say, again where a killed one was) with `extra` arguments.
+    pub fn plain_on(port: u16, extra: &[&str]) -> RedisProcess {
         let port_text = port.to_string();
         let mut args = vec!["--port", &port_text];
         args.extend_from_slice(extra);
         RedisProcess::start(port, &args)
+    }
+
+    /// A TLS-only redis-server on a free port serving `name`'s certificate from `dir` (made by
+    /// [`make_ca_and_server_cert`]); clients need not present a certificate.
+    pub fn tls(dir: &Scratch, name: &str) -> RedisProcess {
+        let port = free_port();
+        let (cert, key, ca) = (
+            dir.path(&format!("{name}-server.pem")),
+            dir.path(&format!("{name}-server.key")),
+            dir.path(&format!("{name}-ca.pem")),
+        );
+        let port_text = port.to_string();
+        RedisProcess::start(
+            port,
+            &[
+                "--port",
+                "0",
+                "--tls-port",
+                &port_text,
+                "--tls-cert-file",
+                &cert,
+                "--tls-key-file",
+                &key,
+                "--tls-ca-cert-file",
+                &ca,
+                "--tls-auth-clients",
+                "no",
+            ],
+        )
     }
 
     /// Kills it now (a crash: no goodbye to its clients).

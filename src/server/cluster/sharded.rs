@@ -8,11 +8,10 @@
 //! crate's cluster connection follows slot moves and failovers by itself and resubscribes
 //! after reconnecting.
 
-use super::transport::{Command, Error, Received, Transport, CONNECT_TIMEOUT, HOLD_LEASE, RELEASE_LEASE};
+use super::transport::{Command, Commands, Error, Received, Transport, CONNECT_TIMEOUT};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use parking_lot::Mutex;
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::{PushInfo, PushKind, TlsCertificates};
@@ -27,9 +26,7 @@ pub(super) struct ClusterTransport {
     bus: String,
     /// Whether the servers know sharded pub/sub; found out by the first subscription.
     sharded: AtomicBool,
-    commands: Mutex<Option<ClusterConnection>>,
-    hold_lease: redis::Script,
-    release_lease: redis::Script,
+    commands: Commands<ClusterConnection>,
 }
 
 impl ClusterTransport {
@@ -39,9 +36,7 @@ impl ClusterTransport {
             certificates,
             bus: bus.to_owned(),
             sharded: AtomicBool::new(true),
-            commands: Mutex::new(None),
-            hold_lease: redis::Script::new(HOLD_LEASE),
-            release_lease: redis::Script::new(RELEASE_LEASE),
+            commands: Commands::new(),
         };
         transport
             .client(None)
@@ -66,22 +61,9 @@ impl ClusterTransport {
     }
 
     async fn connection(&self) -> redis::RedisResult<ClusterConnection> {
-        if let Some(c) = self.commands.lock().as_ref() {
-            return Ok(c.clone());
-        }
-        let connect = async { self.client(None)?.get_async_connection().await };
-        let c = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+        self.commands
+            .connection(async { self.client(None)?.get_async_connection().await })
             .await
-            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "connect timed out")))??;
-        *self.commands.lock() = Some(c.clone());
-        Ok(c)
-    }
-
-    fn drop_on_error<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
-        if result.is_err() {
-            *self.commands.lock() = None;
-        }
-        result
     }
 }
 
@@ -98,7 +80,7 @@ fn bus_payload(push: PushInfo) -> Option<Received> {
 
 impl Transport for ClusterTransport {
     fn connected(&self) -> bool {
-        self.commands.lock().is_some()
+        self.commands.connected()
     }
 
     fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>> {
@@ -148,29 +130,18 @@ impl Transport for ClusterTransport {
 
     fn execute<'a>(&'a self, commands: &'a [Command]) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let mut c = self.connection().await?;
+            let c = self.connection().await?;
             let publish = if self.sharded.load(Ordering::Relaxed) {
                 "SPUBLISH"
             } else {
                 "PUBLISH"
             };
-            let mut pipe = redis::pipe();
-            for command in commands {
-                match command {
-                    Command::Publish(text) => pipe.cmd(publish).arg(&self.bus).arg(text).ignore(),
-                    Command::SetAdd { key, member } => pipe.cmd("SADD").arg(key).arg(member).ignore(),
-                    Command::SetRemove { key, member } => pipe.cmd("SREM").arg(key).arg(member).ignore(),
-                };
-            }
-            Ok(self.drop_on_error(pipe.query_async::<()>(&mut c).await)?)
+            Ok(self.commands.execute(c, publish, &self.bus, commands).await?)
         })
     }
 
     fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>> {
-        Box::pin(async move {
-            let mut c = self.connection().await?;
-            Ok(self.drop_on_error(redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await)?)
-        })
+        Box::pin(async move { Ok(self.commands.set_members(self.connection().await?, key).await?) })
     }
 
     fn hold_lease<'a>(
@@ -180,21 +151,19 @@ impl Transport for ClusterTransport {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
-            let mut c = self.connection().await?;
-            let mut invocation = self.hold_lease.key(key);
-            invocation.arg(holder).arg(ttl.as_millis() as u64);
-            let held: i64 = self.drop_on_error(invocation.invoke_async(&mut c).await)?;
-            Ok(held == 1)
+            Ok(self
+                .commands
+                .hold_lease(self.connection().await?, key, holder, ttl)
+                .await?)
         })
     }
 
     fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let mut c = self.connection().await?;
-            let mut invocation = self.release_lease.key(key);
-            invocation.arg(holder);
-            self.drop_on_error(invocation.invoke_async::<i64>(&mut c).await)?;
-            Ok(())
+            Ok(self
+                .commands
+                .release_lease(self.connection().await?, key, holder)
+                .await?)
         })
     }
 }

@@ -11,8 +11,9 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use parking_lot::Mutex;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionLike, ConnectionManager};
 use std::collections::HashSet;
+use std::future::Future;
 use std::time::Duration;
 
 pub(super) type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -78,26 +79,115 @@ pub(super) trait Transport: Send + Sync {
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// Holds the lease in one atomic step: extend it if ours, else take it if free.
-pub(super) const HOLD_LEASE: &str = r"
+const HOLD_LEASE: &str = r"
     if redis.call('get', KEYS[1]) == ARGV[1] then
         return redis.call('pexpire', KEYS[1], ARGV[2])
     end
     if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
     return 0";
 
-pub(super) const RELEASE_LEASE: &str =
+const RELEASE_LEASE: &str =
     r"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
-/// The real thing: a pub/sub connection per subscription and one shared command connection
-/// (short timeouts, so a dead Redis cannot stall the writer). After any failure the command
-/// connection is dropped and the next one is made through the [`Connector`] again, so after a
-/// failover it reaches the new master rather than retrying the old one.
+/// The command side both Redis transports share: one cached command connection `C` (short
+/// timeouts, so a dead Redis cannot stall the writer) and the commands run over it. After any
+/// failure the connection is forgotten (the server may be gone, or a demoted master answering
+/// READONLY), so the next command connects afresh and, after a failover, reaches the new master
+/// rather than retrying the old one.
+pub(super) struct Commands<C> {
+    connection: Mutex<Option<C>>,
+    hold_lease: redis::Script,
+    release_lease: redis::Script,
+}
+
+impl<C: ConnectionLike + Clone + Send> Commands<C> {
+    pub fn new() -> Self {
+        Commands {
+            connection: Mutex::new(None),
+            hold_lease: redis::Script::new(HOLD_LEASE),
+            release_lease: redis::Script::new(RELEASE_LEASE),
+        }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.connection.lock().is_some()
+    }
+
+    /// The open connection, or a new one from `connect` (within [`CONNECT_TIMEOUT`]), kept for
+    /// the next command.
+    pub async fn connection(
+        &self,
+        connect: impl Future<Output = redis::RedisResult<C>>,
+    ) -> redis::RedisResult<C> {
+        if let Some(c) = self.connection.lock().as_ref() {
+            return Ok(c.clone());
+        }
+        let c = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+            .await
+            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "connect timed out")))??;
+        *self.connection.lock() = Some(c.clone());
+        Ok(c)
+    }
+
+    fn drop_on_error<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
+        if result.is_err() {
+            *self.connection.lock() = None;
+        }
+        result
+    }
+
+    /// Runs `commands` as one pipeline over `c`, publishing on `bus` with the verb `publish`
+    /// (`PUBLISH`, or `SPUBLISH` for sharded pub/sub).
+    pub async fn execute(
+        &self,
+        mut c: C,
+        publish: &str,
+        bus: &str,
+        commands: &[Command],
+    ) -> redis::RedisResult<()> {
+        let mut pipe = redis::pipe();
+        for command in commands {
+            match command {
+                Command::Publish(text) => pipe.cmd(publish).arg(bus).arg(text).ignore(),
+                Command::SetAdd { key, member } => pipe.cmd("SADD").arg(key).arg(member).ignore(),
+                Command::SetRemove { key, member } => pipe.cmd("SREM").arg(key).arg(member).ignore(),
+            };
+        }
+        self.drop_on_error(pipe.query_async::<()>(&mut c).await)
+    }
+
+    pub async fn set_members(&self, mut c: C, key: &str) -> redis::RedisResult<HashSet<String>> {
+        self.drop_on_error(redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await)
+    }
+
+    pub async fn hold_lease(
+        &self,
+        mut c: C,
+        key: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> redis::RedisResult<bool> {
+        let mut invocation = self.hold_lease.key(key);
+        invocation.arg(holder).arg(ttl.as_millis() as u64);
+        let held: i64 = self.drop_on_error(invocation.invoke_async(&mut c).await)?;
+        Ok(held == 1)
+    }
+
+    pub async fn release_lease(&self, mut c: C, key: &str, holder: &str) -> redis::RedisResult<()> {
+        let mut invocation = self.release_lease.key(key);
+        invocation.arg(holder);
+        self.drop_on_error(invocation.invoke_async::<i64>(&mut c).await)?;
+        Ok(())
+    }
+}
+
+/// The real thing over one Redis (found through the [`Connector`], so after a failover the
+/// next command connection reaches the new master): a pub/sub connection per subscription and
+/// the shared [`Commands`].
 pub(super) struct RedisTransport {
     connector: Connector,
     bus: String,
-    commands: Mutex<Option<ConnectionManager>>,
-    hold_lease: redis::Script,
-    release_lease: redis::Script,
+    commands: Commands<ConnectionManager>,
 }
 
 impl RedisTransport {
@@ -105,44 +195,27 @@ impl RedisTransport {
         RedisTransport {
             connector,
             bus: bus.to_owned(),
-            commands: Mutex::new(None),
-            hold_lease: redis::Script::new(HOLD_LEASE),
-            release_lease: redis::Script::new(RELEASE_LEASE),
+            commands: Commands::new(),
         }
     }
 
     async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
-        if let Some(c) = self.commands.lock().as_ref() {
-            return Ok(c.clone());
-        }
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(1)))
             .set_number_of_retries(1);
-        let connect = async {
-            let client = self.connector.client().await?;
-            client.get_connection_manager_with_config(config).await
-        };
-        let c = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+        self.commands
+            .connection(async {
+                let client = self.connector.client().await?;
+                client.get_connection_manager_with_config(config).await
+            })
             .await
-            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "connect timed out")))??;
-        *self.commands.lock() = Some(c.clone());
-        Ok(c)
-    }
-
-    /// Forgets the command connection after a failure (the server may be gone, or a demoted
-    /// master answering READONLY), so the next command connects through the connector again.
-    fn drop_on_error<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
-        if result.is_err() {
-            *self.commands.lock() = None;
-        }
-        result
     }
 }
 
 impl Transport for RedisTransport {
     fn connected(&self) -> bool {
-        self.commands.lock().is_some()
+        self.commands.connected()
     }
 
     fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>> {
@@ -161,24 +234,13 @@ impl Transport for RedisTransport {
 
     fn execute<'a>(&'a self, commands: &'a [Command]) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let mut c = self.connection().await?;
-            let mut pipe = redis::pipe();
-            for command in commands {
-                match command {
-                    Command::Publish(text) => pipe.cmd("PUBLISH").arg(&self.bus).arg(text).ignore(),
-                    Command::SetAdd { key, member } => pipe.cmd("SADD").arg(key).arg(member).ignore(),
-                    Command::SetRemove { key, member } => pipe.cmd("SREM").arg(key).arg(member).ignore(),
-                };
-            }
-            Ok(self.drop_on_error(pipe.query_async::<()>(&mut c).await)?)
+            let c = self.connection().await?;
+            Ok(self.commands.execute(c, "PUBLISH", &self.bus, commands).await?)
         })
     }
 
     fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>> {
-        Box::pin(async move {
-            let mut c = self.connection().await?;
-            Ok(self.drop_on_error(redis::cmd("SMEMBERS").arg(key).query_async(&mut c).await)?)
-        })
+        Box::pin(async move { Ok(self.commands.set_members(self.connection().await?, key).await?) })
     }
 
     fn hold_lease<'a>(
@@ -188,30 +250,19 @@ impl Transport for RedisTransport {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
-            let mut c = self.connection().await?;
-            let held: i64 = self.drop_on_error(
-                self.hold_lease
-                    .key(key)
-                    .arg(holder)
-                    .arg(ttl.as_millis() as u64)
-                    .invoke_async(&mut c)
-                    .await,
-            )?;
-            Ok(held == 1)
+            Ok(self
+                .commands
+                .hold_lease(self.connection().await?, key, holder, ttl)
+                .await?)
         })
     }
 
     fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let mut c = self.connection().await?;
-            self.drop_on_error(
-                self.release_lease
-                    .key(key)
-                    .arg(holder)
-                    .invoke_async::<i64>(&mut c)
-                    .await,
-            )?;
-            Ok(())
+            Ok(self
+                .commands
+                .release_lease(self.connection().await?, key, holder)
+                .await?)
         })
     }
 }

@@ -1,10 +1,10 @@
 // The real PHP auth endpoint (fixtures/auth.php) served by PHP's built-in web server with the
 // extension loaded, on a free loopback port; started and stopped by PID.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PHP, phpArgs } from './server.mjs';
+import { freePort } from './ports.mjs';
 
 export const AUTH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/auth.php');
 
@@ -14,17 +14,6 @@ process.on('exit', () => {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function launch(port, env) {
   // One process, no forked workers, so stopping the PID stops the whole server.

@@ -2,7 +2,6 @@
 // server sharing it (lib/server.mjs with `redis`/`redis_prefix`), a webhook receiver that checks
 // signatures, and bounded polling for a cluster that is eventually consistent.
 import { spawn, execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hmac } from './http.mjs';
 import { startServer } from './server.mjs';
+import { freePort } from './ports.mjs';
+
+export { freePort };
 
 export const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server';
 export const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli';
@@ -21,17 +23,6 @@ process.on('exit', () => {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
 });
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts one redis-server process on `port`; resolves once it accepts connections. */
 function launchRedis(port, dir) {
