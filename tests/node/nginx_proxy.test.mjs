@@ -1,6 +1,7 @@
 // Debian's real nginx in front of the server, configured with the README's recipe, TLS at nginx with a
 // certificate made here by a test CA: pusher-js over wss:// subscribes to a public and a private channel
-// (authorised through nginx by the PHP auth endpoint), receives API triggers, and after `nginx -s reload`
+// (authorised through nginx by webman's real route.php, for a user signed in by session; without the
+// session the private channel is refused), receives API triggers, and after `nginx -s reload`
 // (SIGHUP; old workers close their connections after worker_shutdown_timeout) reconnects and still
 // receives. With trusted_proxies the per-IP limit counts the address nginx forwarded for; a client that
 // does not trust the certificate fails its TLS handshake without disturbing anyone.
@@ -15,7 +16,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startServer } from './lib/server.mjs';
-import { startAuthEndpoint } from './lib/auth-endpoint.mjs';
+import { startWebmanRoute } from './lib/webman-route.mjs';
 import { serverSdk } from './lib/clients.mjs';
 import { freePort } from './lib/ports.mjs';
 import { makeTestCertificates } from './lib/test-ca.mjs';
@@ -25,7 +26,7 @@ const WAIT_MS = 8000;
 
 let dir;
 let server;
-let endpoint;
+let webman;
 let nginx;
 let nginxPort;
 let ca;
@@ -68,7 +69,7 @@ http {
         }
 
         location / {
-            proxy_pass http://127.0.0.1:${endpoint.port};
+            proxy_pass http://127.0.0.1:${webman.port};
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }
@@ -117,7 +118,7 @@ function tlsReachable(port) {
 }
 
 /** The pusher-js child: its JSON lines, awaited one predicate at a time. */
-function startPusherJs({ publicChannel, privateChannel }) {
+function startPusherJs({ publicChannel, privateChannel, cookie }) {
   const child = spawn(process.execPath, [CLIENT], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
@@ -125,7 +126,8 @@ function startPusherJs({ publicChannel, privateChannel }) {
       NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
       PUSHER_KEY: server.key,
       PUSHER_PORT: String(nginxPort),
-      PUSHER_AUTH_URL: `https://127.0.0.1:${nginxPort}/auth.php`,
+      PUSHER_AUTH_URL: `https://127.0.0.1:${nginxPort}/plugin/webman/push/auth`,
+      ...(cookie ? { PUSHER_AUTH_COOKIE: cookie } : {}),
       PUSHER_PUBLIC: publicChannel,
       PUSHER_PRIVATE: privateChannel,
     },
@@ -190,7 +192,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'webman-push-nginx-'));
   ca = makeTestCertificates(dir).ca;
   server = await startServer({ trusted_proxies: ['127.0.0.1'], max_connections_per_ip: 2 });
-  endpoint = await startAuthEndpoint({ key: server.key, secret: server.secret });
+  webman = await startWebmanRoute(server);
   nginx = await startNginx();
   nginxPort = nginx.port;
 });
@@ -203,15 +205,16 @@ after(async () => {
     await nginx.exited;
     clearTimeout(killer);
   }
-  await endpoint?.stop();
+  await webman?.stop();
   await server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('pusher-js over wss:// through nginx subscribes, is authorised, receives, and reconnects after a reload', async () => {
+test('pusher-js over wss:// through nginx subscribes, is authorised by route.php, receives, and reconnects after a reload', async () => {
   const publicChannel = 'news';
   const privateChannel = 'private-orders';
-  const client = startPusherJs({ publicChannel, privateChannel });
+  const cookie = webman.login({ id: 'u1', info: { name: 'Ann' } });
+  const client = startPusherJs({ publicChannel, privateChannel, cookie });
   const sdk = serverSdk(server);
   try {
     await client.waitFor((l) => l.subscribed === publicChannel, 'the public subscription');
@@ -230,6 +233,18 @@ test('pusher-js over wss:// through nginx subscribes, is authorised, receives, a
     await sdk.trigger([publicChannel, privateChannel], 'update', { n: 2 });
     await client.waitFor((l) => l.event === 'update' && l.channel === publicChannel && l.data.n === 2, 'the public event after the reload');
     await client.waitFor((l) => l.event === 'update' && l.channel === privateChannel && l.data.n === 2, 'the private event after the reload');
+  } finally {
+    await client.stop();
+  }
+});
+
+test('through nginx route.php refuses the private channel to a client without a session', async () => {
+  const client = startPusherJs({ publicChannel: 'news-guest', privateChannel: 'private-guest' });
+  try {
+    await client.waitFor((l) => l.subscribed === 'news-guest', 'the public subscription');
+    const { line } = await client.waitFor((l) => l.subscription_error === 'private-guest', 'the refused private subscription');
+    assert.equal(line.status, 403);
+    assert.ok(!client.lines.some((l) => l.subscribed === 'private-guest'), JSON.stringify(client.lines));
   } finally {
     await client.stop();
   }

@@ -1,5 +1,6 @@
 // The real PHP auth endpoint (fixtures/auth.php) served by PHP's built-in web server with the
-// extension loaded, on a free loopback port; started and stopped by PID.
+// extension loaded, on a free loopback port; started and stopped by PID. startPhpServer() serves any
+// router script that way (lib/webman-route.mjs uses it for webman's route.php).
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,13 +16,14 @@ process.on('exit', () => {
   }
 });
 
-function launch(port, env) {
+function launch(script, port, env, cwd) {
   // One process, no forked workers, so stopping the PID stops the whole server.
   const inherited = { ...process.env };
   delete inherited.PHP_CLI_SERVER_WORKERS;
-  const child = spawn(PHP, [...phpArgs(), '-S', `127.0.0.1:${port}`, AUTH_SCRIPT], {
+  const child = spawn(PHP, [...phpArgs(), '-S', `127.0.0.1:${port}`, script], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...inherited, ...env },
+    cwd,
   });
   running.add(child);
   const exited = new Promise((done) => child.once('exit', (code, signal) => {
@@ -49,17 +51,15 @@ function launch(port, env) {
 }
 
 /**
- * Starts fixtures/auth.php for the app `key`/`secret` (and an optional base64 encryption master
- * key). Resolves to {url, port, pid, stop()}; `url` is the endpoint pusher-js posts to.
+ * Starts `php -S 127.0.0.1:<free port> script` with the extension loaded, `env` added to this
+ * process's environment and working directory `cwd`. Resolves to {port, pid, stderr(), stop()}.
  */
-export async function startAuthEndpoint({ key, secret, encryptionMasterKeyBase64 } = {}) {
-  const env = { PUSH_APP_KEY: key, PUSH_APP_SECRET: secret };
-  if (encryptionMasterKeyBase64) env.PUSH_ENCRYPTION_MASTER_KEY_BASE64 = encryptionMasterKeyBase64;
+export async function startPhpServer(script, { env = {}, cwd } = {}) {
   let lastError;
   // The port is free when probed but another process may take it first: retry a few times.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const php = launch(port, env);
+    const php = launch(script, port, env, cwd);
     try {
       await php.ready;
     } catch (err) {
@@ -70,7 +70,6 @@ export async function startAuthEndpoint({ key, secret, encryptionMasterKeyBase64
     return {
       port,
       pid: php.child.pid,
-      url: `http://127.0.0.1:${port}/auth.php`,
       stderr: php.log,
       stop() {
         if (stopping) return stopping;
@@ -85,6 +84,17 @@ export async function startAuthEndpoint({ key, secret, encryptionMasterKeyBase64
     };
   }
   throw lastError;
+}
+
+/**
+ * Starts fixtures/auth.php for the app `key`/`secret` (and an optional base64 encryption master
+ * key). Resolves to {url, port, pid, stop()}; `url` is the endpoint pusher-js posts to.
+ */
+export async function startAuthEndpoint({ key, secret, encryptionMasterKeyBase64 } = {}) {
+  const env = { PUSH_APP_KEY: key, PUSH_APP_SECRET: secret };
+  if (encryptionMasterKeyBase64) env.PUSH_ENCRYPTION_MASTER_KEY_BASE64 = encryptionMasterKeyBase64;
+  const php = await startPhpServer(AUTH_SCRIPT, { env });
+  return { ...php, url: `http://127.0.0.1:${php.port}/auth.php` };
 }
 
 /** POSTs to the endpoint like an app's own client code would; resolves to {status, json}. */
