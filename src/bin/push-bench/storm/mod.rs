@@ -7,12 +7,15 @@
 //! server (`$SERVER_PID` in its environment), starts a new one and prints the new pid as the last
 //! line of its standard output (bench/restart-server.sh does that for bench/run.sh).
 
+mod reconnect;
+
 use crate::client::{app_path, await_established, error_kind, subscribe_all, Ws};
 use crate::rawws::tcp_connect;
 use crate::scenarios::{round3, Bench};
 use crate::stats::{listen_drop_counters, listen_queue, load_avg, now_ns, Histogram, ServerProc};
 use crate::subscribers::{join_all, open_many_then, read_until_stopped, Drops};
 use parking_lot::Mutex;
+use reconnect::{reconnect, Reconnects, Retry};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -21,144 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// A connect that took longer than this had its SYN (or the final ACK) dropped: the first
-/// retransmission comes after 1 s.
-const SLOW_CONNECT_NS: u64 = 1_000_000_000;
-
-/// What the reconnecting clients saw, shared by all of them.
-#[derive(Default)]
-struct Reconnects {
-    restart_at_ns: AtomicU64,
-    dropped: AtomicU64,
-    resubscribed: AtomicU64,
-    gave_up: AtomicU64,
-    attempts: AtomicU64,
-    refused: AtomicU64,
-    reset: AtomicU64,
-    timed_out: AtomicU64,
-    other: AtomicU64,
-    slow_connects: AtomicU64,
-    last_resubscribed_ns: AtomicU64,
-    errors: Mutex<BTreeMap<String, u64>>,
-    /// Per client: from its own disconnect to subscribed again.
-    since_drop: Histogram,
-    /// Per client: from the start of the restart to subscribed again.
-    since_restart: Histogram,
-    /// Every TCP connect attempt that got an answer (accepted or refused).
-    connect: Histogram,
-}
-
-impl Reconnects {
-    fn failed(&self, e: &str) {
-        let kind = if e.contains("Connection refused") {
-            &self.refused
-        } else if e.contains("timed out") {
-            &self.timed_out
-        } else if e.contains("reset")
-            || e.contains("closed")
-            || e.contains("eof")
-            || e.contains("Broken pipe")
-        {
-            &self.reset
-        } else {
-            &self.other
-        };
-        kind.fetch_add(1, Ordering::Relaxed);
-        let key = error_kind(e);
-        let mut errors = self.errors.lock();
-        if errors.len() < 12 || errors.contains_key(&key) {
-            *errors.entry(key).or_default() += 1;
-        }
-    }
-
-    fn settled(&self) -> u64 {
-        self.resubscribed.load(Ordering::Relaxed) + self.gave_up.load(Ordering::Relaxed)
-    }
-}
-
-/// How a client retries, as pusher-js does: at once after a 4200–4299 close, after 1 s when the
-/// connection ended any other way (its `closed` callback: EOF, a reset, another code), and with a
-/// short doubling back-off while connecting fails.
-#[derive(Clone, Copy)]
-struct Retry {
-    closed: Duration,
-    first: Duration,
-    max: Duration,
-    give_up_ns: u64,
-}
-
-/// One reconnect attempt: TCP connect (timed on its own, to see dropped SYNs), handshake,
-/// `connection_established`, subscribe.
-async fn attempt(
-    source: IpAddr,
-    server: SocketAddr,
-    key: &str,
-    channel: &str,
-    r: &Reconnects,
-) -> Result<Ws, String> {
-    let started = now_ns();
-    let stream = tcp_connect(source, server).await;
-    let took = now_ns() - started;
-    if !matches!(&stream, Err(e) if e.contains("timed out")) {
-        r.connect.record(took);
-    }
-    if took > SLOW_CONNECT_NS {
-        r.slow_connects.fetch_add(1, Ordering::Relaxed);
-    }
-    let stream = stream?;
-    let work = async {
-        let mut ws = Ws::handshake(stream, server, &app_path(key)).await?;
-        await_established(&mut ws).await?;
-        let subscribe = json!({"event": "pusher:subscribe", "data": {"channel": channel}});
-        subscribe_all(&mut ws, &[subscribe]).await?;
-        Ok(ws)
-    };
-    tokio::time::timeout(Duration::from_secs(10), work)
-        .await
-        .map_err(|_| "handshake/subscribe timed out".to_string())?
-}
-
-/// After the server dropped this client (`why`): reconnect until subscribed or the give-up deadline.
-async fn reconnect(
-    why: &str,
-    source: IpAddr,
-    server: SocketAddr,
-    key: &str,
-    channel: &str,
-    retry: Retry,
-    r: &Reconnects,
-) -> Option<Ws> {
-    let dropped_at = now_ns();
-    r.dropped.fetch_add(1, Ordering::Relaxed);
-    if !why.starts_with("close 42") {
-        tokio::time::sleep(retry.closed).await;
-    }
-    let mut delay = retry.first;
-    loop {
-        r.attempts.fetch_add(1, Ordering::Relaxed);
-        match attempt(source, server, key, channel, r).await {
-            Ok(ws) => {
-                let now = now_ns();
-                r.since_drop.record(now - dropped_at);
-                r.since_restart
-                    .record(now.saturating_sub(r.restart_at_ns.load(Ordering::Relaxed)));
-                r.last_resubscribed_ns.fetch_max(now, Ordering::Relaxed);
-                r.resubscribed.fetch_add(1, Ordering::Relaxed);
-                return Some(ws);
-            }
-            Err(e) => r.failed(&e),
-        }
-        if now_ns() + delay.as_nanos() as u64 >= retry.give_up_ns {
-            r.gave_up.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(retry.max);
-    }
-}
-
-/// Runs the restart command with `SERVER_PID` set; returns the new server's pid. Its output goes
 /// to a file, not a pipe: the new server inherits the descriptor and outlives the command.
+/// Runs the restart command with `SERVER_PID` set; returns the new server's pid. Its output goes
 fn run_restart(cmd: &str, old_pid: u32) -> Result<u32, String> {
     let out_path = std::env::temp_dir().join(format!("push-bench-restart.{}", std::process::id()));
     let out = std::fs::File::create(&out_path).map_err(|e| format!("{}: {e}", out_path.display()))?;
