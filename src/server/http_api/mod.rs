@@ -11,6 +11,7 @@
 
 mod auth;
 mod error;
+mod event;
 mod publish;
 mod query;
 

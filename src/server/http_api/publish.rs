@@ -4,10 +4,11 @@
 use super::super::flusher::Batch;
 use super::auth::Signed;
 use super::error::ApiError;
-use crate::hub::{AppHub, Publish};
-use crate::protocol::{ChannelKind, ChannelName, SocketId};
+use super::event::{self, Validated};
+use crate::hub::AppHub;
+use crate::protocol::publish_body::{BatchBody, EventBody, Field};
+use crate::protocol::{ChannelKind, ChannelName};
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
@@ -18,103 +19,6 @@ fn json_body(signed: &Signed) -> Result<Map<String, Value>, ApiError> {
         Err(e) => Err(ApiError::bad_request(format!(
             "Request body is not valid JSON: {e}"
         ))),
-    }
-}
-
-/// Validates one event object (`name`, `data`, `channels`/`channel`, `socket_id`) into publishes.
-fn event_publishes(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publish>, ApiError> {
-    let limits = &app.config;
-    let name = match event.get("name") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => return Err(ApiError::bad_request("name must be a non-empty string")),
-    };
-    if name.len() > limits.max_event_name_length {
-        return Err(ApiError::bad_request(format!(
-            "name is longer than {} characters",
-            limits.max_event_name_length
-        )));
-    }
-    let data = match event.get("data") {
-        Some(Value::String(s)) => s.clone(),
-        None | Some(Value::Null) => return Err(ApiError::bad_request("data is required")),
-        Some(other) => other.to_string(),
-    };
-    if data.len() > limits.max_event_payload {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "data is {} bytes, the limit is {}",
-                data.len(),
-                limits.max_event_payload
-            ),
-        ));
-    }
-    let names: Vec<&str> = match (event.get("channels"), event.get("channel")) {
-        (Some(Value::Array(list)), _) => list
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .ok_or_else(|| ApiError::bad_request("channels must be an array of strings"))
-            })
-            .collect::<Result<_, _>>()?,
-        (Some(_), _) => return Err(ApiError::bad_request("channels must be an array of strings")),
-        (None, Some(Value::String(c))) => vec![c.as_str()],
-        (None, Some(_)) => return Err(ApiError::bad_request("channel must be a string")),
-        (None, None) => return Err(ApiError::bad_request("channels or channel is required")),
-    };
-    if names.is_empty() {
-        return Err(ApiError::bad_request("channels must not be empty"));
-    }
-    if names.len() > limits.max_channels_per_event {
-        return Err(ApiError::bad_request(format!(
-            "{} channels given, the limit is {}",
-            names.len(),
-            limits.max_channels_per_event
-        )));
-    }
-    let except = match event.get("socket_id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(
-            SocketId::parse(s).ok_or_else(|| ApiError::bad_request(format!("Invalid socket_id {s:?}")))?,
-        ),
-        Some(_) => return Err(ApiError::bad_request("socket_id must be a string")),
-    };
-    names
-        .into_iter()
-        .map(|n| {
-            let channel = ChannelName::parse(n, limits.max_channel_name_length)
-                .map_err(|e| ApiError::bad_request(format!("Invalid channel {n:?}: {e}")))?;
-            Ok(Publish {
-                channel,
-                event: name.clone(),
-                data: data.clone(),
-                except: except.clone(),
-                user_id: None,
-                from_client: false,
-            })
-        })
-        .collect()
-}
-
-/// The `info` a publish asked for (`user_count`, `subscription_count`), as a list of attributes.
-fn publish_info(event: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
-    match event.get("info") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => {
-            let fields: Vec<String> = s
-                .split(',')
-                .map(|f| f.trim().to_owned())
-                .filter(|f| !f.is_empty())
-                .collect();
-            match fields
-                .iter()
-                .find(|f| !matches!(f.as_str(), "user_count" | "subscription_count"))
-            {
-                Some(bad) => Err(ApiError::bad_request(format!("Unknown info attribute {bad:?}"))),
-                None => Ok(fields),
-            }
-        }
-        Some(_) => Err(ApiError::bad_request("info must be a comma-separated string")),
     }
 }
 
@@ -139,9 +43,10 @@ pub(super) async fn trigger_events(
     Path(_app_id): Path<String>,
     signed: Signed,
 ) -> Result<Json<Value>, ApiError> {
-    let body = json_body(&signed)?;
-    let info = publish_info(&body)?;
-    let publishes = event_publishes(&signed.app, &body)?;
+    let (publishes, info) = match EventBody::parse(&signed.body) {
+        Some(event) => event::validate(&signed.app, &event)?,
+        None => event::validate(&signed.app, &json_body(&signed)?)?,
+    };
     let scheduling = Batch::begin();
     for publish in &publishes {
         signed.app.publish(publish);
@@ -165,28 +70,10 @@ pub(super) async fn trigger_batch(
     Path(_app_id): Path<String>,
     signed: Signed,
 ) -> Result<Json<Value>, ApiError> {
-    let body = json_body(&signed)?;
-    let Some(Value::Array(batch)) = body.get("batch") else {
-        return Err(ApiError::bad_request("batch must be an array of events"));
+    let all = match BatchBody::parse(&signed.body) {
+        Some(body) => typed_batch(&signed.app, body)?,
+        None => general_batch(&signed.app, &json_body(&signed)?)?,
     };
-    let max = signed.app.config.max_batch_size;
-    if batch.len() > max {
-        return Err(ApiError::bad_request(format!(
-            "batch has {} events, the limit is {max}",
-            batch.len()
-        )));
-    }
-    // Validate everything first so a bad item publishes nothing.
-    let mut all = Vec::new();
-    for (i, item) in batch.iter().enumerate() {
-        let Value::Object(item) = item else {
-            return Err(ApiError::bad_request(format!("batch[{i}] must be an object")));
-        };
-        let at = |e: ApiError| ApiError::new(e.status, format!("batch[{i}]: {}", e.message));
-        let info = publish_info(item).map_err(at)?;
-        let publishes = event_publishes(&signed.app, item).map_err(at)?;
-        all.push((publishes, info));
-    }
     let scheduling = Batch::begin();
     for publish in all.iter().flat_map(|(p, _)| p) {
         signed.app.publish(publish);
@@ -204,4 +91,47 @@ pub(super) async fn trigger_batch(
         })
         .collect();
     Ok(Json(json!({ "batch": batch })))
+}
+
+/// A batch read by [`BatchBody`], validated item by item.
+fn typed_batch(app: &AppHub, body: BatchBody<'_>) -> Result<Vec<Validated>, ApiError> {
+    let Field::Value(batch) = body.batch else {
+        return Err(ApiError::bad_request("batch must be an array of events"));
+    };
+    check_batch_size(app, batch.len())?;
+    let mut all = Vec::with_capacity(batch.len());
+    for (i, item) in batch.iter().enumerate() {
+        all.push(event::validate(app, item).map_err(|e| at_item(i, e))?);
+    }
+    Ok(all)
+}
+
+/// A batch of any other shape, with the error messages for each.
+fn general_batch(app: &AppHub, body: &Map<String, Value>) -> Result<Vec<Validated>, ApiError> {
+    let Some(Value::Array(batch)) = body.get("batch") else {
+        return Err(ApiError::bad_request("batch must be an array of events"));
+    };
+    check_batch_size(app, batch.len())?;
+    let mut all = Vec::with_capacity(batch.len());
+    for (i, item) in batch.iter().enumerate() {
+        let Value::Object(item) = item else {
+            return Err(ApiError::bad_request(format!("batch[{i}] must be an object")));
+        };
+        all.push(event::validate(app, item).map_err(|e| at_item(i, e))?);
+    }
+    Ok(all)
+}
+
+fn check_batch_size(app: &AppHub, len: usize) -> Result<(), ApiError> {
+    let max = app.config.max_batch_size;
+    if len > max {
+        return Err(ApiError::bad_request(format!(
+            "batch has {len} events, the limit is {max}"
+        )));
+    }
+    Ok(())
+}
+
+fn at_item(i: usize, e: ApiError) -> ApiError {
+    ApiError::new(e.status, format!("batch[{i}]: {}", e.message))
 }
