@@ -7,6 +7,10 @@
 #          are max rate with 1 or 16 events in flight instead of 4; api64 publishes over 64 connections
 #          instead of 4; php_unix is php over the server's api_socket instead of TCP),
 #          and soak (30 minutes, so only when named: bench/run.sh soak)
+#   api8 and api_original (only when named): signed publishes over 8 keep-alive connections to
+#          webman-push, and the same push-bench run against the original webman/push server (PHP,
+#          Workerman) started from local checkouts: ORIGINAL_PUSH=/path/to/webman-push-checkout
+#          ORIGINAL_WORKERMAN=/path/to/workerman-checkout bench/run.sh api8 api_original
 # Each step starts a fresh server (php/bin/webman-push-server bench/app.php, fixed ports), runs
 # target/release/push-bench against it, stops it, and saves the output in bench/results/<step>.txt;
 # bench/results.md is then regenerated from every bench/results/*.txt (bench/summarize.php).
@@ -19,6 +23,8 @@
 #   BENCH_API_SOCKET=/tmp/webman-push-bench.sock  the server's api_socket (the php_unix step)
 #   BENCH_SKIP_BUILD=1   use the binaries already in target/release
 #   BENCH_SOAK_SECONDS=1800 BENCH_SOAK_RATE=1000   the soak step's length and cycles per second
+#   ORIGINAL_PUSH, ORIGINAL_WORKERMAN  checkouts (each with its src/) of webman/push and
+#                        workerman/workerman for api_original; never copied into this repository
 set -euo pipefail
 
 root=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd -P)
@@ -40,7 +46,7 @@ all_steps=(connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanou
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${all_steps[@]}")
 for s in "${steps[@]}"; do
-    case " ${all_steps[*]} soak " in *" $s "*) ;; *) die "unknown step $s (steps: ${all_steps[*]} soak)" ;; esac
+    case " ${all_steps[*]} soak api8 api_original " in *" $s "*) ;; *) die "unknown step $s (steps: ${all_steps[*]} soak api8 api_original)" ;; esac
 done
 
 # --- build: the bench program and the extension (webman-push-build installs missing packages) ---
@@ -239,6 +245,95 @@ profile_step() {
     fi
 }
 
+# The original webman/push Server under Workerman, as webman's process.php starts it (one
+# process), from the checkouts in ORIGINAL_PUSH / ORIGINAL_WORKERMAN; the bootstrap is written to
+# a tmp dir at run time. Same push-bench api run as the api8 step; the server CPU is the worker's.
+original_step() {
+    local push=${ORIGINAL_PUSH:-} wm=${ORIGINAL_WORKERMAN:-}
+    [ -f "$push/src/Server.php" ] || die "api_original: set ORIGINAL_PUSH to a checkout of webman/push (with src/Server.php)"
+    [ -f "$wm/src/Worker.php" ] || die "api_original: set ORIGINAL_WORKERMAN to a checkout of workerman/workerman (with src/Worker.php)"
+    local dir out=$results/api_original.txt log ws api master pid="" cmd rc=0
+    dir=$(mktemp -d /tmp/webman-push-original.XXXXXX)
+    log=$dir/server.log
+    cat >"$dir/boot.php" <<'PHP'
+<?php
+// Written by webman-push's bench/run.sh (api_original): the original webman/push Server under
+// Workerman, bound the way webman binds a process handler, from the checkouts given at run time.
+namespace Workerman\Coroutine {
+    // workerman/coroutine is a separate package; without coroutines Worker only calls this.
+    if (!class_exists(Context::class, false)) {
+        class Context { public static function destroy(): void {} }
+    }
+}
+namespace {
+    spl_autoload_register(function (string $class): void {
+        $roots = ['Webman\\Push\\' => getenv('ORIG_PUSH') . '/src/', 'Workerman\\' => getenv('ORIG_WM') . '/src/'];
+        foreach ($roots as $prefix => $base) {
+            if (str_starts_with($class, $prefix)) {
+                $file = $base . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
+                if (is_file($file)) {
+                    require $file;
+                }
+                return;
+            }
+        }
+    });
+    $dir = getenv('ORIG_DIR');
+    \Workerman\Worker::$pidFile = "$dir/workerman.pid";
+    \Workerman\Worker::$logFile = "$dir/workerman.log";
+    \Workerman\Worker::$statusFile = "$dir/workerman.status";
+    $server = new \Webman\Push\Server('http://127.0.0.1:' . getenv('ORIG_API_PORT'), [
+        'bench-key' => ['channel_hook' => '', 'app_secret' => 'bench-secret'],
+    ]);
+    $worker = new \Workerman\Worker('websocket://127.0.0.1:' . getenv('ORIG_WS_PORT'));
+    $worker->name = 'webman-push-original';
+    $worker->count = 1;
+    foreach (['onConnect', 'onMessage', 'onClose', 'onWebSocketConnect', 'onWorkerStop'] as $cb) {
+        if (method_exists($server, $cb)) {
+            $worker->$cb = [$server, $cb];
+        }
+    }
+    $worker->onWorkerStart = function ($w) use ($server, $dir) {
+        $server->onWorkerStart($w);
+        file_put_contents("$dir/worker.pid", getmypid());
+    };
+    \Workerman\Worker::runAll();
+}
+PHP
+    free_port() { php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'; }
+    ws=$(free_port); api=$(free_port)
+    wait_for_quiet
+    ORIG_PUSH=$push ORIG_WM=$wm ORIG_DIR=$dir ORIG_WS_PORT=$ws ORIG_API_PORT=$api php "$dir/boot.php" start >"$log" 2>&1 &
+    master=$!
+    for _ in $(seq 100); do
+        [ -s "$dir/worker.pid" ] && { pid=$(cat "$dir/worker.pid"); break; }
+        kill -0 "$master" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$pid" ]; then
+        kill -TERM "$master" 2>/dev/null || true; wait "$master" 2>/dev/null || true
+        die "the original server did not start: $(cat "$log")"
+    fi
+    cmd="$bench_bin api --ws 127.0.0.1:$ws --api 127.0.0.1:$api --key bench-key --secret bench-secret --app-id 1024 --server-pid $pid --sources 127.0.0.2-127.0.0.9 --publishers 8 --duration $d_api"
+    say "api_original: $cmd"
+    {
+        echo "# step: api_original"
+        echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        echo "# uptime: $(uptime)"
+        echo "# command: ${cmd//$snap\//target/release/}"
+        echo "# server: the original webman/push Server (Workerman, 1 worker process, pid $pid) from $push ($(git -C "$push" rev-parse --short HEAD 2>/dev/null || echo '?')) and $wm ($(git -C "$wm" rev-parse --short HEAD 2>/dev/null || echo '?')), php $(php -r 'echo PHP_VERSION;')"
+    } >"$out"
+    timeout 600 bash -c "$cmd" >>"$out" 2>&1 || rc=$?
+    echo "# uptime after: $(uptime)" >>"$out"
+    [ $rc -eq 0 ] || say "api_original: push-bench exited with $rc (see $out)"
+    kill -TERM "$master" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$master" "$pid" 2>/dev/null || true
+    wait "$master" 2>/dev/null || true
+    rm -rf "$dir"
+    grep -v '^{' "$out" | sed -n '/^push-bench/,$p' >&2 || true
+}
+
 if [ "$quick" = 1 ]; then
     conn_n=2000; hold=3; d_fixed=5; d_max=3; d_prof=3; subs10k=2000; churn_n=2000; churn_r=3; calls=5000; d_api=3
     soak_s=${BENCH_SOAK_SECONDS:-60}
@@ -259,6 +354,8 @@ for s in "${steps[@]}"; do
         fanout10k1)  run_step fanout10k1 fanout --subscribers "$subs10k" --rate max --window 1 --duration "$d_max" ;;
         api)         run_step api api --publishers 4 --duration "$d_api" ;;
         api64)       run_step api64 api --publishers 64 --duration "$d_api" ;;
+        api8)        run_step api8 api --publishers 8 --duration "$d_api" ;;
+        api_original) original_step ;;
         php)         run_step php php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
         php_unix)    run_step php_unix php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php --unix "$BENCH_API_SOCKET" ;;
         churn)       run_step churn churn --rounds "$churn_r" --connections "$churn_n" ;;

@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod error;
 pub mod message;
 pub mod origin;
+pub mod publish_body;
 pub mod request_path;
 pub mod signature;
 pub mod socket_id;

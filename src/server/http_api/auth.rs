@@ -1,0 +1,91 @@
+//! The signed request: every API route's handler takes a [`Signed`], so nothing runs before the
+//! app is found by `auth_key`, the body is read under its limits, and timestamp window,
+//! `body_md5`, signature, `enabled` and `api_rate_limit` are checked.
+
+use super::error::{body_error, ApiError};
+use super::ApiState;
+use crate::hub::AppHub;
+use crate::protocol::signature::{parse_query, ApiRequest};
+use crate::server::unix_now;
+use axum::body::HttpBody;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use std::sync::Arc;
+
+/// A request whose signature checked out, with the app it is for and its body.
+pub(super) struct Signed {
+    pub(super) app: Arc<AppHub>,
+    pub(super) params: Vec<(String, String)>,
+    pub(super) body: axum::body::Bytes,
+}
+
+impl Signed {
+    pub(super) fn param(&self, name: &str) -> Option<&str> {
+        crate::protocol::signature::find_param(&self.params, name)
+    }
+}
+
+impl FromRequest<ApiState> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &ApiState) -> Result<Signed, ApiError> {
+        let (head, body) = req.into_parts();
+        let params = parse_query(head.uri.query().unwrap_or(""));
+        let limit = state.limits.max_request_body;
+        let too_large = || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Request body is larger than {limit} bytes"),
+            )
+        };
+        // A declared Content-Length over the limit is refused before any of the body is read.
+        if body.size_hint().lower() > limit as u64 {
+            return Err(too_large());
+        }
+        let body = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|e| body_error(&e, too_large))?;
+        let key = params
+            .iter()
+            .find(|(k, _)| k == "auth_key")
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Missing auth_key in the query string"))?;
+        let app = state.hub.app_by_key(key).cloned().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                format!("Invalid app_key: no app has the key {key}"),
+            )
+        })?;
+        let request = ApiRequest {
+            method: head.method.as_str(),
+            path: head.uri.path(),
+            params: &params,
+            body: &body,
+        };
+        request
+            .verify(&app.config.secret, unix_now(), state.limits.timestamp_window)
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+        if !app.config.enabled {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "Application disabled"));
+        }
+        // Counted only once signed: the key is public, and unsigned requests must not use up the
+        // budget of the app's real publisher.
+        if let Some(Err(wait)) = state
+            .api_rates
+            .get(app.config.key.as_str())
+            .map(|rate| rate.take(std::time::Instant::now()))
+        {
+            return Err(ApiError {
+                retry_after: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Over this app's api_rate_limit of {} requests per second",
+                        app.config.api_rate_limit
+                    ),
+                )
+            });
+        }
+        Ok(Signed { app, params, body })
+    }
+}
