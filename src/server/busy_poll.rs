@@ -15,7 +15,7 @@
 //! - after [`MAX_HITS_IN_ROW`] requests caught this way, one goes through epoll, so the thread
 //!   sees the other sockets' events.
 
-use super::flusher::Flushers;
+use super::send::Flushers;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;

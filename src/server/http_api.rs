@@ -8,10 +8,10 @@
 
 use super::api_body::{BodyTimedOut, BoundedBody, PendingBodies, TooManyPending};
 use super::busy_poll::{BusyPoll, Callers};
-use super::flusher::{Batch, Flushers};
 use super::inline_wake::InlineWake;
 use super::monitoring::{self, api_requests, Monitor};
 use super::rate_limit::RateLimit;
+use super::send::{Batch, Flushers};
 use super::tls::Certificate;
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};

@@ -7,10 +7,8 @@
 //! Idle detection costs no per-message timer work: the task sleeps until the connection's
 //! deadline and only then compares it with the time of the last frame it read.
 
-use super::flusher::{Batch, Flusher, Flushers};
 use super::ip_limits::IpSlot;
-use super::outbox::{ConnectionOutbox, Flushed};
-use super::socket::{finish, Socket};
+use super::send::{finish, Batch, ConnectionOutbox, Flushed, Flusher, Flushers, Socket};
 use super::tls::{self, Certificate};
 use super::upgrade::{self, Outcome};
 use super::Limits;

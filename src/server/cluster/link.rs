@@ -101,7 +101,7 @@ fn handle(cluster: &RedisCluster, hub: &Hub, payload: &[u8]) {
                 return;
             };
             let except = except.as_deref().and_then(SocketId::parse);
-            let _scheduling = super::super::flusher::Batch::begin();
+            let _scheduling = crate::server::send::Batch::begin();
             app.deliver_local(&Publish {
                 channel,
                 event,
