@@ -11,7 +11,7 @@ use super::busy_poll::{BusyPoll, Callers};
 use super::inline_wake::InlineWake;
 use super::monitoring::{self, api_requests, Monitor};
 use super::rate_limit::RateLimit;
-use super::send::{Batch, Flushers};
+use super::send::{self, Flushers};
 use super::tls::Certificate;
 use super::{unix_now, Limits};
 use crate::hub::{AppHub, Hub, Publish};
@@ -70,7 +70,7 @@ pub(crate) async fn serve(
         .map(|app| (app.config.key.clone(), RateLimit::new(app.config.api_rate_limit)))
         .collect();
     let spawner = Arc::new(Spawner {
-        callers: Callers::new(limits.api_busy_poll, flushers),
+        callers: Callers::new(limits.api_busy_poll, flushers.pending()),
         pending: Arc::new(PendingBodies::new(
             limits.api_pending_body_per_ip,
             limits.api_pending_body_total,
@@ -479,11 +479,7 @@ async fn trigger_events(Path(_app_id): Path<String>, signed: Signed) -> Result<J
     let body = json_body(&signed)?;
     let info = publish_info(&body)?;
     let publishes = event_publishes(&signed.app, &body)?;
-    let scheduling = Batch::begin();
-    for publish in &publishes {
-        signed.app.publish(publish);
-    }
-    drop(scheduling);
+    send::publish(&signed.app, &publishes);
     if info.is_empty() {
         return Ok(Json(json!({})));
     }
@@ -537,11 +533,7 @@ async fn trigger_batch(Path(_app_id): Path<String>, signed: Signed) -> Result<Js
         let publishes = event_publishes(&signed.app, item).map_err(at)?;
         all.push((publishes, info));
     }
-    let scheduling = Batch::begin();
-    for publish in all.iter().flat_map(|(p, _)| p) {
-        signed.app.publish(publish);
-    }
-    drop(scheduling);
+    send::publish(&signed.app, all.iter().flat_map(|(p, _)| p));
     if all.iter().all(|(_, info)| info.is_empty()) {
         return Ok(Json(json!({})));
     }

@@ -1,4 +1,6 @@
-//! The send side of one WebSocket connection: a queue of whole frames, written in batches.
+//! The send side of one WebSocket connection: its queue of frames, who writes it (its flusher,
+//! or its own task once the socket is full), and the thread's coalescing [`Batch`] that hands
+//! scheduled connections to their flushers together.
 //!
 //! The hub appends frames from whatever thread publishes (each message is framed for WebSocket
 //! once, by its first recipient, and every queue holds a reference to the same bytes: nothing is
@@ -8,31 +10,26 @@
 //! stream stays in order. A client whose queue grows past `max_send_queue` is closed with 4100
 //! instead of growing memory without bound.
 
-use super::flusher::{Batch, Flusher};
+use super::flusher::{Flush, Flusher};
+use super::wire::{text_frame, Attempt, Frames, Via};
 use crate::hub::{Frame, Outbox};
 use crate::protocol::ErrorCode;
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::collections::VecDeque;
-use std::io::{self, IoSlice};
-use std::os::fd::{AsRawFd, RawFd};
+use std::cell::RefCell;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 
-/// At most this many frames go into one `writev`.
-const BATCH: usize = 64;
+/// A batch of frames that cannot be written in this long means the peer is gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where the connection is in the send state machine (see the `send` module's doc).
 #[derive(Default)]
 struct Queue {
-    /// Whole WebSocket frames, as they go on the wire.
-    chunks: VecDeque<Bytes>,
-    bytes: usize,
-    /// Bytes of the front chunk already written.
-    front_written: usize,
-    /// On its flusher's list.
+    frames: Frames,
+    /// On its flusher's list, or in this thread's open batch.
     scheduled: bool,
     /// The connection task waits for writability and will write.
     waiting: bool,
@@ -47,7 +44,7 @@ pub(crate) struct ConnectionOutbox {
     pending: Notify,
     max_bytes: usize,
     /// Weak: the flusher's list holds outboxes, and a cycle would keep sockets open forever.
-    flusher: Weak<Flusher>,
+    flusher: Weak<Flusher<ConnectionOutbox>>,
     me: Weak<ConnectionOutbox>,
 }
 
@@ -58,27 +55,12 @@ pub(crate) enum Flushed {
     Broken,
 }
 
-/// `payload` as one unmasked WebSocket text frame (FIN, text opcode, length, payload).
-fn text_frame(payload: &[u8]) -> Bytes {
-    let header = FrameHeader {
-        opcode: OpCode::Data(Data::Text),
-        ..FrameHeader::default()
-    };
-    let mut out = Vec::with_capacity(10 + payload.len());
-    // Writing into a Vec cannot fail.
-    let _ = header.format(payload.len() as u64, &mut out);
-    out.extend_from_slice(payload);
-    Bytes::from(out)
-}
-
-enum Attempt {
-    Done,
-    Blocked,
-    Failed,
-}
-
 impl ConnectionOutbox {
-    pub fn new(stream: Arc<TcpStream>, max_bytes: usize, flusher: Arc<Flusher>) -> Arc<ConnectionOutbox> {
+    pub fn new(
+        stream: Arc<TcpStream>,
+        max_bytes: usize,
+        flusher: Arc<Flusher<ConnectionOutbox>>,
+    ) -> Arc<ConnectionOutbox> {
         Arc::new_cyclic(|me| ConnectionOutbox {
             stream,
             queue: Mutex::new(Queue::default()),
@@ -104,11 +86,8 @@ impl ConnectionOutbox {
         if q.broken || q.close.is_some() {
             return;
         }
-        if q.bytes + chunk.len() > self.max_bytes {
-            // Keep only a frame already half written, then say goodbye.
-            let keep = usize::from(q.front_written > 0);
-            q.chunks.truncate(keep);
-            q.bytes = q.chunks.front().map_or(0, Bytes::len);
+        if q.frames.bytes() + chunk.len() > self.max_bytes {
+            q.frames.drop_unstarted();
             q.close = Some((
                 ErrorCode::OverCapacity.code(),
                 "Client too slow: send queue overflowed".into(),
@@ -117,8 +96,7 @@ impl ConnectionOutbox {
             self.pending.notify_one();
             return;
         }
-        q.bytes += chunk.len();
-        q.chunks.push_back(chunk);
+        q.frames.push(chunk);
         let schedule = !q.scheduled && !q.waiting;
         q.scheduled |= schedule;
         drop(q);
@@ -138,26 +116,13 @@ impl ConnectionOutbox {
         }
     }
 
-    /// Writes as much as the socket takes now; called by the flusher.
-    pub fn write_now(&self) {
-        let mut q = self.queue.lock();
-        q.scheduled = false;
-        if q.waiting {
-            return;
-        }
-        match write_queue(&self.stream, &mut q, Via::Direct) {
-            Attempt::Done => {}
-            Attempt::Blocked => {
-                q.waiting = true;
-                drop(q);
-                self.pending.notify_one();
-            }
-            Attempt::Failed => {
-                q.broken = true;
-                drop(q);
-                self.pending.notify_one();
-            }
-        }
+    /// The connection task's turn after [`pending`](Self::pending): writes what the flusher
+    /// could not, as the socket becomes writable. A queue that cannot be written within
+    /// [`WRITE_TIMEOUT`] means the peer is gone (`Broken`).
+    pub async fn write_when_writable(&self) -> Flushed {
+        tokio::time::timeout(WRITE_TIMEOUT, self.flush())
+            .await
+            .unwrap_or(Flushed::Broken)
     }
 
     /// Writes everything queued, waiting for the socket as needed (the connection task).
@@ -168,7 +133,7 @@ impl ConnectionOutbox {
                 if q.broken {
                     return Flushed::Broken;
                 }
-                match write_queue(&self.stream, &mut q, Via::Tokio) {
+                match q.frames.write(&self.stream, Via::Tokio) {
                     Attempt::Done => {
                         q.waiting = false;
                         return match q.close.take() {
@@ -190,78 +155,28 @@ impl ConnectionOutbox {
     }
 }
 
-/// How a write reaches the kernel.
-#[derive(Clone, Copy)]
-enum Via {
-    /// Through tokio, which tracks readiness: the connection task, which may wait for the socket.
-    Tokio,
-    /// Straight to the socket: the flusher, which never waits. Saves tokio's readiness bookkeeping
-    /// and, for a single frame (the common case in a fan-out), writev's iovec handling. On EAGAIN
-    /// the connection task takes over, and its first write through tokio clears the readiness
-    /// tokio still believes in.
-    Direct,
-}
-
-/// Writes queued frames until the queue is empty or the socket is full.
-fn write_queue(stream: &TcpStream, q: &mut Queue, via: Via) -> Attempt {
-    while !q.chunks.is_empty() {
-        let mut slices = [IoSlice::new(&[]); BATCH];
-        let mut n = 0;
-        for (i, chunk) in q.chunks.iter().take(BATCH).enumerate() {
-            let skip = if i == 0 { q.front_written } else { 0 };
-            slices[n] = IoSlice::new(&chunk[skip..]);
-            n += 1;
+impl Flush for ConnectionOutbox {
+    /// Writes as much as the socket takes now; called by the flusher.
+    fn write_now(&self) {
+        let mut q = self.queue.lock();
+        q.scheduled = false;
+        if q.waiting {
+            return;
         }
-        let written = match via {
-            Via::Tokio => stream.try_write_vectored(&slices[..n]),
-            Via::Direct => send_now(stream.as_raw_fd(), &slices[..n]),
-        };
-        match written {
-            Ok(written) => consume(q, written),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Attempt::Blocked,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Attempt::Failed,
+        match q.frames.write(&self.stream, Via::Direct) {
+            Attempt::Done => {}
+            Attempt::Blocked => {
+                q.waiting = true;
+                drop(q);
+                self.pending.notify_one();
+            }
+            Attempt::Failed => {
+                q.broken = true;
+                drop(q);
+                self.pending.notify_one();
+            }
         }
     }
-    Attempt::Done
-}
-
-/// One non-blocking `send(2)`, or `sendmsg(2)` for several slices; never raises SIGPIPE.
-fn send_now(fd: RawFd, slices: &[IoSlice<'_>]) -> io::Result<usize> {
-    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
-    let sent = if let [one] = slices {
-        // SAFETY: the pointer and length come from a live slice.
-        unsafe { libc::send(fd, one.as_ptr().cast(), one.len(), flags) }
-    } else {
-        // SAFETY: IoSlice is guaranteed ABI-compatible with iovec on Unix; the slices outlive the
-        // call and the kernel only reads them; every other msghdr field is zero (no address,
-        // no control data).
-        unsafe {
-            let mut msg: libc::msghdr = std::mem::zeroed();
-            msg.msg_iov = slices.as_ptr() as *mut libc::iovec;
-            msg.msg_iovlen = slices.len() as _;
-            libc::sendmsg(fd, &msg, flags)
-        }
-    };
-    if sent < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(sent as usize)
-    }
-}
-
-/// Drops `written` bytes from the front of the queue.
-fn consume(q: &mut Queue, written: usize) {
-    q.bytes = q.bytes.saturating_sub(written);
-    let mut left = q.front_written + written;
-    while let Some(front) = q.chunks.front() {
-        if left < front.len() {
-            break;
-        }
-        left -= front.len();
-        q.chunks.pop_front();
-    }
-    q.front_written = left;
 }
 
 impl Outbox for ConnectionOutbox {
@@ -279,19 +194,73 @@ impl Outbox for ConnectionOutbox {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::text_frame;
+/// Connections waiting for the end of a batch, grouped by their flusher.
+type Deferred = Vec<(Arc<Flusher<ConnectionOutbox>>, Vec<Arc<ConnectionOutbox>>)>;
 
-    #[test]
-    fn text_frames_carry_the_three_length_forms_then_the_payload() {
-        let header = |len: usize| {
-            let frame = text_frame(&vec![b'x'; len]);
-            assert_eq!(&frame[frame.len() - len..], &vec![b'x'; len][..]);
-            frame[..frame.len() - len].to_vec()
+thread_local! {
+    /// What the [`Batch`] open on this thread will hand over when it ends.
+    static DEFERRED: RefCell<Option<Deferred>> = const { RefCell::new(None) };
+}
+
+/// While alive, connections scheduled on this thread are handed to their flushers together when
+/// it ends: a publish to N subscribers then takes each flusher's lock once instead of N times,
+/// and no flusher starts writing half an event's recipients while the publish is still queueing.
+/// Only the `send` module's entry points open one.
+///
+/// Not `Send`: a batch held across an `.await` could end on another thread and leave this one
+/// deferring forever; spawned tasks must be `Send`, so the compiler refuses that.
+pub(super) struct Batch(std::marker::PhantomData<*const ()>);
+
+impl Batch {
+    /// None when a batch is already open on this thread (the outer one hands everything over).
+    pub fn begin() -> Option<Batch> {
+        DEFERRED.with(|d| {
+            let mut d = d.borrow_mut();
+            if d.is_some() {
+                return None;
+            }
+            *d = Some(Vec::new());
+            Some(Batch(std::marker::PhantomData))
+        })
+    }
+
+    /// Keeps `outbox` for the open batch; gives it back when there is none. The flusher is only
+    /// upgraded for the first connection of its group (a fan-out touches as few reference
+    /// counts per recipient as possible).
+    fn defer(
+        flusher: &Weak<Flusher<ConnectionOutbox>>,
+        outbox: Arc<ConnectionOutbox>,
+    ) -> Result<(), Arc<ConnectionOutbox>> {
+        DEFERRED.with(|d| {
+            let mut d = d.borrow_mut();
+            let Some(groups) = d.as_mut() else {
+                return Err(outbox);
+            };
+            if let Some((_, outboxes)) = groups
+                .iter_mut()
+                .find(|(f, _)| Arc::as_ptr(f) == flusher.as_ptr())
+            {
+                outboxes.push(outbox);
+                return Ok(());
+            }
+            match flusher.upgrade() {
+                Some(f) => {
+                    groups.push((f, vec![outbox]));
+                    Ok(())
+                }
+                None => Err(outbox),
+            }
+        })
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let Some(groups) = DEFERRED.with(|d| d.borrow_mut().take()) else {
+            return;
         };
-        assert_eq!(header(5), [0x81, 5]);
-        assert_eq!(header(300), [0x81, 126, 1, 44]);
-        assert_eq!(header(70_000), [0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
+        for (flusher, outboxes) in groups {
+            flusher.schedule_all(outboxes);
+        }
     }
 }
