@@ -5,23 +5,25 @@
 //! depends on where the connection is in this state machine (the flags in `outbox.rs`):
 //!
 //! ```text
-//!            push (hub, any thread)                       flusher: write_now
-//!   Idle ─────────────────────────────▶ Scheduled ───────────────────────────▶ Idle
-//!    ▲        in a Batch: deferred to        │          (queue written, by a raw send(2))
-//!    │        its end, grouped by flusher    │ socket full (EAGAIN)
-//!    │                                       ▼
-//!    └──────────────────────────────────── Waiting: the connection's own task is woken
-//!       queue written (through tokio)       and writes as the socket becomes writable,
-//!                                           within WRITE_TIMEOUT; pushes only queue
+//!           push (the hub, any thread; in a Batch the hand-over waits for its end)
+//!   Idle ─────────────────────────────────────────────────▶ Scheduled: on its flusher's list
+//!    ▲  ▲                                                       │
+//!    │  └──────────── queue written by the flusher (send(2)) ◀──┤ flusher: write_now
+//!    │                                                          │ socket full (EAGAIN)
+//!    │                                                          ▼
+//!    └─ queue written (through tokio) ─────────────────── Waiting: the connection's own task
+//!                                                          writes as the socket becomes
+//!                                                          writable, within WRITE_TIMEOUT
 //! ```
 //!
-//! Beside these: a queue that would grow past `max_send_queue` drops what was not started and
-//! asks for a close (4100); a close the hub asks for, or a failed write, also wakes the task, which
-//! writes what is left and ends the connection ([`socket::finish`]). Bytes tungstenite writes
+//! A push while Scheduled or Waiting only queues. A queue that would grow past `max_send_queue`
+//! drops what was not started and asks for a close (4100); a close the hub asks for wakes the task
+//! too, which writes what is left, sends the close frame and ends the connection ([`finish`]). A
+//! failed write marks the queue broken and the task drops the connection. Bytes tungstenite writes
 //! (handshake answer, pongs, close frames) enter through [`Socket`] into the same queue, so the
 //! stream stays in order.
 //!
-//! Coalescing: a [`Batch`](outbox::Batch) open on a thread holds back the connections it
+//! Coalescing: a [`Batch`] open on a thread holds back the connections it
 //! schedules and hands each flusher its share with one lock when it ends; a flusher then yields
 //! a few times before writing so that more frames share each system call (`flusher.rs`). Only
 //! the entry points below open a batch: [`publish`], [`deliver_local`] and [`client_message`].
