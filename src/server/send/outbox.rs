@@ -264,3 +264,56 @@ impl Drop for Batch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::send::Flushers;
+    use tokio::net::TcpListener;
+
+    /// An outbox on the server end of a real loopback connection (the client end is returned so
+    /// the socket stays open); no flusher task runs, so its list only grows.
+    async fn connected_outbox(flushers: &Flushers) -> (Arc<ConnectionOutbox>, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let outbox = ConnectionOutbox::new(Arc::new(server), 1 << 20, flushers.for_connection(0));
+        (outbox, client)
+    }
+
+    #[tokio::test]
+    async fn without_a_batch_a_frame_schedules_its_connection_at_once() {
+        let flushers = Flushers::new(1);
+        let (outbox, _client) = connected_outbox(&flushers).await;
+        outbox.send_raw(Bytes::from_static(b"x"));
+        assert!(!flushers.pending().all_flushed());
+    }
+
+    #[tokio::test]
+    async fn a_batch_hands_its_connections_to_their_flusher_when_it_ends() {
+        let flushers = Flushers::new(1);
+        let (outbox, _client) = connected_outbox(&flushers).await;
+        let batch = Batch::begin();
+        outbox.send_raw(Bytes::from_static(b"x"));
+        assert!(
+            flushers.pending().all_flushed(),
+            "handed over before the batch ended"
+        );
+        drop(batch);
+        assert!(!flushers.pending().all_flushed());
+    }
+
+    #[tokio::test]
+    async fn a_batch_opened_inside_another_leaves_the_hand_over_to_the_outer_one() {
+        let flushers = Flushers::new(1);
+        let (outbox, _client) = connected_outbox(&flushers).await;
+        let outer = Batch::begin();
+        let inner = Batch::begin();
+        assert!(inner.is_none());
+        outbox.send_raw(Bytes::from_static(b"x"));
+        drop(inner);
+        assert!(flushers.pending().all_flushed(), "handed over by the inner batch");
+        drop(outer);
+        assert!(!flushers.pending().all_flushed());
+    }
+}
