@@ -15,7 +15,7 @@
 //! - after [`MAX_HITS_IN_ROW`] requests caught this way, one goes through epoll, so the thread
 //!   sees the other sockets' events.
 
-use super::flusher::Flushers;
+use super::send::Pending;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
@@ -34,7 +34,7 @@ const MAX_HITS_IN_ROW: u32 = 8;
 /// What one server's HTTP API connections know of each other, and of the flushers.
 pub(crate) struct Callers {
     window: Duration,
-    flushers: Arc<Flushers>,
+    flushers: Pending,
     started: Instant,
     next_id: AtomicU64,
     /// The connection that read the last request.
@@ -45,7 +45,7 @@ pub(crate) struct Callers {
 
 impl Callers {
     /// `window` zero turns polling off: connections then behave exactly as their socket.
-    pub fn new(window: Duration, flushers: Arc<Flushers>) -> Arc<Callers> {
+    pub fn new(window: Duration, flushers: Pending) -> Arc<Callers> {
         Arc::new(Callers {
             window,
             flushers,
@@ -202,10 +202,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for BusyPoll<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::send::Flushers;
 
     /// Callers whose connection 1 read a request, longer ago than `SHARED_FOR`.
     fn callers_after_connection_1() -> Arc<Callers> {
-        let callers = Callers::new(Duration::from_micros(50), Arc::new(Flushers::new(1)));
+        let callers = Callers::new(Duration::from_micros(50), Flushers::new(1).pending());
         callers.request_read_by(1);
         std::thread::sleep(SHARED_FOR * 2);
         callers

@@ -12,15 +12,13 @@ mod api_body;
 mod api_socket;
 mod busy_poll;
 mod cluster;
-mod flusher;
 mod http_api;
 mod inline_wake;
 mod ip_limits;
 mod monitoring;
-mod outbox;
 mod random;
 mod rate_limit;
-mod socket;
+mod send;
 mod tls;
 mod upgrade;
 mod webhook;
@@ -213,7 +211,7 @@ impl PushServer {
                 let every = Duration::from_secs_f64(config.ssl.reload_interval);
                 runtime.spawn(tls::watch(certificate.clone(), every, shutdown_rx.clone()));
             }
-            let flushers = Arc::new(flusher::Flushers::new(config.threads));
+            let flushers = Arc::new(send::Flushers::new(config.threads));
             flushers.spawn(&shutdown_rx);
             runtime.spawn(ws::serve(
                 ws_listener,

@@ -1,16 +1,14 @@
 //! The WebSocket transport: handshake on `/app/{key}` (see [`super::upgrade`]), then one task per
 //! connection that reads client frames into its [`Session`] and flushes whatever its outbox could
 //! not write at once (the hub writes frames to the socket directly when it can take them; see
-//! [`super::outbox`]). A client that breaks RFC 6455 gets the close code for what it did (1002,
+//! [`super::send`]). A client that breaks RFC 6455 gets the close code for what it did (1002,
 //! 1007, 1009) before the connection is closed, so it can tell that from a network failure.
 //!
 //! Idle detection costs no per-message timer work: the task sleeps until the connection's
 //! deadline and only then compares it with the time of the last frame it read.
 
-use super::flusher::{Batch, Flusher, Flushers};
 use super::ip_limits::IpSlot;
-use super::outbox::{ConnectionOutbox, Flushed};
-use super::socket::{finish, Socket};
+use super::send::{self, finish, ConnectionOutbox, Flushed, Flusher, Flushers, Socket};
 use super::tls::{self, Certificate};
 use super::upgrade::{self, Outcome};
 use super::Limits;
@@ -34,8 +32,6 @@ use tokio_tungstenite::WebSocketStream;
 
 /// Closing a connection (our last frames out, the client's close awaited) takes at most this long.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// A batch of frames that cannot be written in this long means the peer is gone.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Ws = WebSocketStream<Socket>;
 
@@ -326,17 +322,15 @@ async fn run(
             biased;
             // Boxed (here and below): rare paths whose state would otherwise enlarge every
             // connection's task for its whole life.
-            _ = outbox.pending() => match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, outbox.flush())).await {
-                Ok(Flushed::Idle) => {}
-                Ok(Flushed::Close(code, reason)) => break End::Close(code, reason),
-                Ok(Flushed::Broken) | Err(_) => break End::Gone,
+            _ = outbox.pending() => match Box::pin(outbox.write_when_writable()).await {
+                Flushed::Idle => {}
+                Flushed::Close(code, reason) => break End::Close(code, reason),
+                Flushed::Broken => break End::Gone,
             },
             message = ws.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     last_seen = Instant::now();
-                    // A client event fans out like a publish.
-                    let _scheduling = Batch::begin();
-                    session.handle_text(text.as_str());
+                    send::client_message(&mut session, text.as_str());
                 }
                 Some(Ok(Message::Binary(_))) => {
                     last_seen = Instant::now();

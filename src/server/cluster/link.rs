@@ -101,15 +101,17 @@ fn handle(cluster: &RedisCluster, hub: &Hub, payload: &[u8]) {
                 return;
             };
             let except = except.as_deref().and_then(SocketId::parse);
-            let _scheduling = super::super::flusher::Batch::begin();
-            app.deliver_local(&Publish {
-                channel,
-                event,
-                data,
-                except,
-                user_id,
-                from_client,
-            });
+            crate::server::send::deliver_local(
+                app,
+                &Publish {
+                    channel,
+                    event,
+                    data,
+                    except,
+                    user_id,
+                    from_client,
+                },
+            );
         }
         Message::Snapshot {
             node,

@@ -17,10 +17,10 @@ mod query;
 
 use super::api_body::{BoundedBody, PendingBodies};
 use super::busy_poll::{BusyPoll, Callers};
-use super::flusher::Flushers;
 use super::inline_wake::InlineWake;
 use super::monitoring::{self, api_requests, Monitor};
 use super::rate_limit::RateLimit;
+use super::send::Flushers;
 use super::tls::Certificate;
 use super::Limits;
 use crate::hub::Hub;
@@ -78,7 +78,7 @@ pub(crate) async fn serve(
         .map(|app| (app.config.key.clone(), RateLimit::new(app.config.api_rate_limit)))
         .collect();
     let spawner = Arc::new(Spawner {
-        callers: Callers::new(limits.api_busy_poll, flushers),
+        callers: Callers::new(limits.api_busy_poll, flushers.pending()),
         pending: Arc::new(PendingBodies::new(
             limits.api_pending_body_per_ip,
             limits.api_pending_body_total,

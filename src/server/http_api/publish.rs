@@ -1,7 +1,7 @@
 //! Publishing: `POST /apps/{id}/events` and `/batch_events`. A body is validated completely
 //! (every event of a batch) before anything is published, so a bad item publishes nothing.
 
-use super::super::flusher::Batch;
+use super::super::send;
 use super::auth::Signed;
 use super::error::ApiError;
 use super::event::{self, Validated};
@@ -47,11 +47,7 @@ pub(super) async fn trigger_events(
         Some(event) => event::validate(&signed.app, &event)?,
         None => event::validate(&signed.app, &json_body(&signed)?)?,
     };
-    let scheduling = Batch::begin();
-    for publish in &publishes {
-        signed.app.publish(publish);
-    }
-    drop(scheduling);
+    send::publish(&signed.app, &publishes);
     if info.is_empty() {
         return Ok(Json(json!({})));
     }
@@ -66,6 +62,7 @@ pub(super) async fn trigger_events(
         .collect();
     Ok(Json(json!({ "channels": channels })))
 }
+
 pub(super) async fn trigger_batch(
     Path(_app_id): Path<String>,
     signed: Signed,
@@ -74,11 +71,7 @@ pub(super) async fn trigger_batch(
         Some(body) => typed_batch(&signed.app, body)?,
         None => general_batch(&signed.app, &json_body(&signed)?)?,
     };
-    let scheduling = Batch::begin();
-    for publish in all.iter().flat_map(|(p, _)| p) {
-        signed.app.publish(publish);
-    }
-    drop(scheduling);
+    send::publish(&signed.app, all.iter().flat_map(|(p, _)| p));
     if all.iter().all(|(_, info)| info.is_empty()) {
         return Ok(Json(json!({})));
     }

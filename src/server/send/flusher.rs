@@ -7,105 +7,42 @@
 //! frames for the same socket travel in one system call — the kernel's per-write cost (which on
 //! loopback also pays for the receiver's TCP processing) dominates fan-out, so this is what
 //! keeps deliveries per CPU second high.
+//!
+//! A flusher knows what it writes only through [`Flush`]: connections point at their flusher,
+//! never the other way round. Generic rather than `dyn`, so writing a connection is a direct call.
 
-use super::outbox::ConnectionOutbox;
 use parking_lot::Mutex;
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use tokio::sync::{watch, Notify};
-
-/// Connections waiting for the end of a batch, grouped by their flusher.
-type Deferred = Vec<(Arc<Flusher>, Vec<Arc<ConnectionOutbox>>)>;
 
 /// How many times a woken flusher yields before writing (see [`Flusher::run`]).
 const COALESCING_PASSES: usize = 4;
 
-thread_local! {
-    /// What the [`Batch`] open on this thread will hand over when it ends.
-    static DEFERRED: RefCell<Option<Deferred>> = const { RefCell::new(None) };
+/// Something a flusher writes: a connection with frames queued.
+pub(crate) trait Flush: Send + Sync + 'static {
+    /// Writes as much as the socket takes now, without waiting.
+    fn write_now(&self);
 }
 
-/// While alive, connections scheduled on this thread are handed to their flushers together when
-/// it ends: a publish to N subscribers then takes each flusher's lock once instead of N times,
-/// and no flusher starts writing half an event's recipients while the publish is still queueing.
-///
-/// Not `Send`: a batch held across an `.await` could end on another thread and leave this one
-/// deferring forever; spawned tasks must be `Send`, so the compiler refuses that.
-pub(crate) struct Batch(std::marker::PhantomData<*const ()>);
-
-impl Batch {
-    /// None when a batch is already open on this thread (the outer one hands everything over).
-    pub fn begin() -> Option<Batch> {
-        DEFERRED.with(|d| {
-            let mut d = d.borrow_mut();
-            if d.is_some() {
-                return None;
-            }
-            *d = Some(Vec::new());
-            Some(Batch(std::marker::PhantomData))
-        })
-    }
-
-    /// Keeps `outbox` for the open batch; gives it back when there is none. The flusher is only
-    /// upgraded for the first connection of its group (a fan-out touches as few reference
-    /// counts per recipient as possible).
-    pub fn defer(
-        flusher: &Weak<Flusher>,
-        outbox: Arc<ConnectionOutbox>,
-    ) -> Result<(), Arc<ConnectionOutbox>> {
-        DEFERRED.with(|d| {
-            let mut d = d.borrow_mut();
-            let Some(groups) = d.as_mut() else {
-                return Err(outbox);
-            };
-            if let Some((_, outboxes)) = groups
-                .iter_mut()
-                .find(|(f, _)| Arc::as_ptr(f) == flusher.as_ptr())
-            {
-                outboxes.push(outbox);
-                return Ok(());
-            }
-            match flusher.upgrade() {
-                Some(f) => {
-                    groups.push((f, vec![outbox]));
-                    Ok(())
-                }
-                None => Err(outbox),
-            }
-        })
-    }
-}
-
-impl Drop for Batch {
-    fn drop(&mut self) {
-        let Some(groups) = DEFERRED.with(|d| d.borrow_mut().take()) else {
-            return;
-        };
-        for (flusher, outboxes) in groups {
-            flusher.schedule_all(outboxes);
-        }
-    }
-}
-
-pub(crate) struct Flusher {
-    scheduled: Mutex<Vec<Arc<ConnectionOutbox>>>,
+pub(crate) struct Flusher<C> {
+    scheduled: Mutex<Vec<Arc<C>>>,
     wake: Notify,
-    /// How many of this server's flushers have connections waiting (see [`Flushers::all_flushed`]).
+    /// How many of this server's flushers have connections waiting (see [`Pending`]).
     waiting: Arc<AtomicUsize>,
 }
 
-impl Flusher {
+impl<C: Flush> Flusher<C> {
     /// Puts a connection on the list; wakes the flusher when the list was empty.
-    pub fn schedule(&self, outbox: Arc<ConnectionOutbox>) {
-        self.schedule_all(std::iter::once(outbox));
+    pub fn schedule(&self, connection: Arc<C>) {
+        self.schedule_all(std::iter::once(connection));
     }
 
     /// Puts connections on the list with one lock; wakes the flusher when the list was empty.
-    fn schedule_all(&self, outboxes: impl IntoIterator<Item = Arc<ConnectionOutbox>>) {
+    pub fn schedule_all(&self, connections: impl IntoIterator<Item = Arc<C>>) {
         let mut list = self.scheduled.lock();
         let was_empty = list.is_empty();
-        list.extend(outboxes);
+        list.extend(connections);
         let became_busy = was_empty && !list.is_empty();
         if became_busy {
             self.waiting.fetch_add(1, Ordering::Relaxed);
@@ -117,7 +54,7 @@ impl Flusher {
     }
 
     /// Moves the list into `batch` (which must be empty), leaving it empty.
-    fn take_scheduled(&self, batch: &mut Vec<Arc<ConnectionOutbox>>) {
+    fn take_scheduled(&self, batch: &mut Vec<Arc<C>>) {
         let mut list = self.scheduled.lock();
         if !list.is_empty() {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
@@ -147,21 +84,21 @@ impl Flusher {
                 tokio::task::yield_now().await;
             }
             self.take_scheduled(&mut batch);
-            for outbox in batch.drain(..) {
-                outbox.write_now();
+            for connection in batch.drain(..) {
+                connection.write_now();
             }
         }
     }
 }
 
 /// One flusher per runtime thread; a connection always uses the same one.
-pub(crate) struct Flushers {
-    flushers: Vec<Arc<Flusher>>,
+pub(crate) struct Flushers<C> {
+    flushers: Vec<Arc<Flusher<C>>>,
     waiting: Arc<AtomicUsize>,
 }
 
-impl Flushers {
-    pub fn new(n: usize) -> Flushers {
+impl<C: Flush> Flushers<C> {
+    pub fn new(n: usize) -> Flushers<C> {
         let waiting = Arc::new(AtomicUsize::new(0));
         let flushers = (0..n.max(1))
             .map(|_| {
@@ -175,18 +112,30 @@ impl Flushers {
         Flushers { flushers, waiting }
     }
 
-    pub fn for_connection(&self, id: u64) -> Arc<Flusher> {
+    pub fn for_connection(&self, id: u64) -> Arc<Flusher<C>> {
         self.flushers[(id as usize) % self.flushers.len()].clone()
     }
 
-    /// Whether every flusher's list is empty: nothing the runtime's threads owe the wire.
-    pub fn all_flushed(&self) -> bool {
-        self.waiting.load(Ordering::Relaxed) == 0
+    /// What the rest of the server may know of these flushers.
+    pub fn pending(&self) -> Pending {
+        Pending(self.waiting.clone())
     }
 
     pub fn spawn(&self, shutdown: &watch::Receiver<bool>) {
         for f in &self.flushers {
             tokio::spawn(f.clone().run(shutdown.clone()));
         }
+    }
+}
+
+/// Whether a server's flushers owe the wire anything: the one thing outside the send path reads
+/// of them (the HTTP API's busy poll gives way to deliveries).
+#[derive(Clone)]
+pub(crate) struct Pending(Arc<AtomicUsize>);
+
+impl Pending {
+    /// Whether every flusher's list is empty: nothing the runtime's threads owe the wire.
+    pub fn all_flushed(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == 0
     }
 }
