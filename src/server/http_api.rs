@@ -81,7 +81,8 @@ pub(crate) async fn serve(
             api_rates: Arc::new(api_rates),
         })
         .layer(api_requests::TrackLayer(monitor.api_requests()))
-        .merge(monitoring::routes(monitor, with_metrics)),
+        .merge(monitoring::routes(monitor, with_metrics))
+        .merge(super::console::routes(&limits.console, shutdown.clone())),
         limits,
         shutdown: shutdown.clone(),
     });
@@ -255,6 +256,8 @@ struct Signed {
     app: Arc<AppHub>,
     params: Vec<(String, String)>,
     body: axum::body::Bytes,
+    /// The debug console's tap, only while a console watches (else no clone per request).
+    console: Option<Arc<super::console::Tap>>,
 }
 
 impl Signed {
@@ -324,7 +327,18 @@ impl FromRequest<ApiState> for Signed {
                 )
             });
         }
-        Ok(Signed { app, params, body })
+        let console = state
+            .limits
+            .console
+            .tap
+            .active()
+            .then(|| state.limits.console.tap.clone());
+        Ok(Signed {
+            app,
+            params,
+            body,
+            console,
+        })
     }
 }
 
@@ -436,6 +450,15 @@ fn event_publishes(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publi
         .collect()
 }
 
+/// The debug console's test publish: one event object, validated and published like `POST /events`.
+pub(super) fn publish_event(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publish>, Response> {
+    let publishes = event_publishes(app, event).map_err(IntoResponse::into_response)?;
+    publishes.iter().for_each(|publish| {
+        app.publish(publish);
+    });
+    Ok(publishes)
+}
+
 /// The `info` a publish asked for (`user_count`, `subscription_count`), as a list of attributes.
 fn publish_info(event: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
     match event.get("info") {
@@ -484,6 +507,9 @@ async fn trigger_events(Path(_app_id): Path<String>, signed: Signed) -> Result<J
         signed.app.publish(publish);
     }
     drop(scheduling);
+    if let Some(tap) = &signed.console {
+        tap.published(&signed.app, &publishes, "http")
+    }
     if info.is_empty() {
         return Ok(Json(json!({})));
     }
@@ -542,6 +568,10 @@ async fn trigger_batch(Path(_app_id): Path<String>, signed: Signed) -> Result<Js
         signed.app.publish(publish);
     }
     drop(scheduling);
+    if let Some(tap) = &signed.console {
+        all.iter()
+            .for_each(|(p, _)| tap.published(&signed.app, p, "http"))
+    }
     if all.iter().all(|(_, info)| info.is_empty()) {
         return Ok(Json(json!({})));
     }

@@ -321,6 +321,7 @@ async fn run(
     let mut auth_deadline = (auth_timeout > 0).then(|| last_seen + Duration::from_secs(auth_timeout));
     let mut pinged_at: Option<Instant> = None;
     let mut deadline = last_seen + limits.activity_timeout;
+    limits.console.tap.connection_opened(app, &session);
     let end = loop {
         tokio::select! {
             biased;
@@ -337,6 +338,7 @@ async fn run(
                     // A client event fans out like a publish.
                     let _scheduling = Batch::begin();
                     session.handle_text(text.as_str());
+                    limits.console.tap.client_text(app, &session, text.as_str());
                 }
                 Some(Ok(Message::Binary(_))) => {
                     last_seen = Instant::now();
@@ -392,11 +394,13 @@ async fn run(
             }
         }
     };
-    // Counted before the connection leaves the gauge, so a scrape never sees it in neither.
-    app.counters.connection_closed(match end {
+    let code = match end {
         End::Close(code, _) | End::ClosedByClient(code) => code,
         End::Gone => CLOSE_ABNORMAL,
-    });
+    };
+    // Counted before the connection leaves the gauge, so a scrape never sees it in neither.
+    app.counters.connection_closed(code);
+    limits.console.tap.connection_closed(app, &session, code);
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     match end {
