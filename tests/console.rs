@@ -171,6 +171,22 @@ async fn a_wrong_secret_or_token_is_refused_with_401() {
 }
 
 #[tokio::test]
+async fn login_attempts_beyond_ten_a_second_are_refused_with_429() {
+    let server = start_server(json!({}));
+    let wrong = json!({ "key": KEY, "secret": "guess" }).to_string();
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        statuses.push(
+            request(server.api_addr(), "POST", "/console/login", "", &wrong)
+                .await
+                .0,
+        );
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+}
+
+#[tokio::test]
 async fn login_with_key_and_secret_gives_an_http_only_strict_cookie_for_that_app() {
     let server = start_server(json!({ "app_id": "77" }));
     let addr = server.api_addr();

@@ -451,11 +451,14 @@ fn event_publishes(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publi
 }
 
 /// The debug console's test publish: one event object, validated and published like `POST /events`.
-pub(super) fn publish_event(app: &AppHub, event: &Map<String, Value>) -> Result<Vec<Publish>, Response> {
-    let publishes = event_publishes(app, event).map_err(IntoResponse::into_response)?;
-    publishes.iter().for_each(|publish| {
+pub(super) fn publish_event(
+    app: &AppHub,
+    event: &Map<String, Value>,
+) -> Result<Vec<Publish>, (StatusCode, String)> {
+    let publishes = event_publishes(app, event).map_err(|e| (e.status, e.message))?;
+    for publish in &publishes {
         app.publish(publish);
-    });
+    }
     Ok(publishes)
 }
 

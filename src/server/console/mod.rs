@@ -69,7 +69,7 @@ impl Console {
 
     /// The app a request's session may see: its own, or (logged in with the token) the one
     /// `?app=` names by key or id, the first app without one.
-    fn authorize(&self, headers: &HeaderMap, query: Option<&str>) -> Result<Arc<AppHub>, Response> {
+    fn authorize(&self, headers: &HeaderMap, query: Option<&str>) -> Result<Arc<AppHub>, Refusal> {
         let access = headers
             .get_all(header::COOKIE)
             .iter()
@@ -112,8 +112,17 @@ pub(crate) fn routes(console: &Arc<Console>, shutdown: watch::Receiver<bool>) ->
 
 type ConsoleState = State<(Arc<Console>, watch::Receiver<bool>)>;
 
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+/// A refused console request: its status and `{"error": message}`.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Refusal {
+    Refusal(status, message.to_owned())
 }
 
 fn unix_millis() -> u64 {
@@ -123,22 +132,18 @@ fn unix_millis() -> u64 {
 }
 
 /// The page, its inline script and style allowed by a fresh nonce: nothing else may run on it.
-async fn page(State((console, _)): ConsoleState) -> Response {
-    let Some(nonce) = console.sessions.random_hex() else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "No random source for the page's nonce",
-        );
-    };
+async fn page(State((console, _)): ConsoleState) -> Result<Response, Refusal> {
+    let nonce = console
+        .sessions
+        .random_hex()
+        .ok_or_else(|| error(StatusCode::SERVICE_UNAVAILABLE, "No random source for a nonce"))?;
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' data:; \
          connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     );
-    let policy = header::HeaderValue::from_str(&policy).map_err(|_| ());
-    let Ok(policy) = policy else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "Bad content security policy");
-    };
-    (
+    let policy = header::HeaderValue::from_str(&policy)
+        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "Bad content security policy"))?;
+    Ok((
         [
             (
                 header::CONTENT_TYPE,
@@ -153,11 +158,11 @@ async fn page(State((console, _)): ConsoleState) -> Response {
         ],
         PAGE.replace("{{nonce}}", &nonce),
     )
-        .into_response()
+        .into_response())
 }
 
 /// Reads a JSON object body of at most `limit` bytes.
-async fn json_object(body: Body, limit: usize) -> Result<Map<String, Value>, Response> {
+async fn json_object(body: Body, limit: usize) -> Result<Map<String, Value>, Refusal> {
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -177,30 +182,35 @@ fn text<'a>(map: &'a Map<String, Value>, name: &str) -> &'a str {
     map.get(name).and_then(Value::as_str).unwrap_or("")
 }
 
-async fn login(State((console, _)): ConsoleState, request: Request) -> Response {
+async fn login(State((console, _)): ConsoleState, request: Request) -> Result<Response, Refusal> {
     if console.logins.take(Instant::now()).is_err() {
-        return error(
+        return Err(error(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many login attempts; try again in a second",
-        );
+        ));
     }
-    let body = match json_object(request.into_body(), MAX_LOGIN_BODY).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
+    let body = json_object(request.into_body(), MAX_LOGIN_BODY).await?;
     let (key, secret, token) = (text(&body, "key"), text(&body, "secret"), text(&body, "token"));
-    let Some(access) = console.sessions.check(&console.hub, key, secret, token) else {
-        return error(
+    let wrong = || {
+        error(
             StatusCode::UNAUTHORIZED,
             "Wrong app key and secret, or wrong console token",
-        );
+        )
     };
-    let Some(id) = console.sessions.open(access.clone(), Instant::now()) else {
-        return error(
+    let access = console
+        .sessions
+        .check(&console.hub, key, secret, token)
+        .ok_or_else(wrong)?;
+    let no_random = || {
+        error(
             StatusCode::SERVICE_UNAVAILABLE,
             "No random source for a session id",
-        );
+        )
     };
+    let id = console
+        .sessions
+        .open(access.clone(), Instant::now())
+        .ok_or_else(no_random)?;
     let cookie = format!(
         "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={}",
         SESSION_LIFETIME.as_secs()
@@ -211,7 +221,7 @@ async fn login(State((console, _)): ConsoleState, request: Request) -> Response 
         .filter(|a| access == Access::AllApps || access == Access::App(a.config.key.clone()))
         .map(|a| json!({ "id": a.config.id, "key": a.config.key }))
         .collect();
-    ([(header::SET_COOKIE, cookie)], Json(json!({ "apps": apps }))).into_response()
+    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "apps": apps }))).into_response())
 }
 
 async fn logout(State((console, _)): ConsoleState, headers: HeaderMap) -> Response {
@@ -227,11 +237,8 @@ async fn logout(State((console, _)): ConsoleState, headers: HeaderMap) -> Respon
     ([(header::SET_COOKIE, expired)], Json(json!({}))).into_response()
 }
 
-async fn state(State((console, _)): ConsoleState, request: Request) -> Response {
-    let app = match console.authorize(request.headers(), request.uri().query()) {
-        Ok(app) => app,
-        Err(response) => return response,
-    };
+async fn state(State((console, _)): ConsoleState, request: Request) -> Result<Response, Refusal> {
+    let app = console.authorize(request.headers(), request.uri().query())?;
     let mut channels = app.channels("");
     let total = channels.len();
     channels.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
@@ -265,7 +272,7 @@ async fn state(State((console, _)): ConsoleState, request: Request) -> Response 
                     "retried": d.retried, "dropped": d.dropped })
         })
         .collect();
-    Json(json!({
+    Ok(Json(json!({
         "app": { "id": app.config.id, "key": app.config.key },
         "connections": app.census().connections,
         "channels": shown,
@@ -273,46 +280,34 @@ async fn state(State((console, _)): ConsoleState, request: Request) -> Response 
         "presence": presence,
         "webhooks": webhooks,
     }))
-    .into_response()
+    .into_response())
 }
 
-async fn publish(State((console, _)): ConsoleState, request: Request) -> Response {
-    let app = match console.authorize(request.headers(), request.uri().query()) {
-        Ok(app) => app,
-        Err(response) => return response,
-    };
+async fn publish(State((console, _)): ConsoleState, request: Request) -> Result<Response, Refusal> {
+    let app = console.authorize(request.headers(), request.uri().query())?;
     // Room for the largest event the app accepts, its channel and name, and JSON escaping.
     let limit = app.config.max_event_payload.saturating_mul(2) + 4096;
-    let form = match json_object(request.into_body(), limit).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
+    let form = json_object(request.into_body(), limit).await?;
     let mut event = Map::new();
     for (from, to) in [("channel", "channel"), ("event", "name"), ("data", "data")] {
         if let Some(value) = form.get(from) {
             event.insert(to.into(), value.clone());
         }
     }
-    match super::http_api::publish_event(&app, &event) {
-        Ok(publishes) => {
-            console.tap.published(&app, &publishes, "console");
-            Json(json!({})).into_response()
-        }
-        Err(response) => response,
-    }
+    let publishes =
+        super::http_api::publish_event(&app, &event).map_err(|(status, why)| Refusal(status, why))?;
+    console.tap.published(&app, &publishes, "console");
+    Ok(Json(json!({})).into_response())
 }
 
-async fn stream(State((console, shutdown)): ConsoleState, request: Request) -> Response {
-    let app = match console.authorize(request.headers(), request.uri().query()) {
-        Ok(app) => app,
-        Err(response) => return response,
-    };
+async fn stream(State((console, shutdown)): ConsoleState, request: Request) -> Result<Response, Refusal> {
+    let app = console.authorize(request.headers(), request.uri().query())?;
     let Some((registration, queue)) = console.tap.watch(&app.config.key) else {
         let message = format!(
             "This app already has {} console streams open",
             tap::MAX_STREAMS_PER_APP
         );
-        return error(StatusCode::TOO_MANY_REQUESTS, &message);
+        return Err(Refusal(StatusCode::TOO_MANY_REQUESTS, message));
     };
     let feed = feed::Feed {
         registration,
@@ -325,5 +320,5 @@ async fn stream(State((console, shutdown)): ConsoleState, request: Request) -> R
     response
         .headers_mut()
         .insert("x-accel-buffering", header::HeaderValue::from_static("no"));
-    response
+    Ok(response)
 }
