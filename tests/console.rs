@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::webhooks::{next, receiver};
 use common::{signed_target, start_server, Client, KEY, SECRET};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -315,4 +316,51 @@ async fn a_stream_that_reads_nothing_is_told_how_many_events_it_missed_and_nobod
     }
     assert!(skipped > 0, "{shown} shown, none skipped");
     assert_eq!(shown + skipped, total);
+}
+
+#[tokio::test]
+async fn the_state_lists_channels_with_type_and_the_members_of_a_chosen_presence_channel() {
+    let server = start_server(json!({}));
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut client = Client::connect(&server).await;
+    client
+        .subscribe_presence("presence-room", r#"{"user_id":"ann"}"#)
+        .await;
+    client.subscribe("news").await;
+    let (status, _, body) = request(addr, "GET", "/console/state?presence=presence-room", &cookie, "").await;
+    assert_eq!(status, 200, "{body}");
+    let state: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(state["connections"], 1);
+    assert_eq!(
+        state["channels"],
+        json!([
+            { "name": "news", "type": "public", "subscriptions": 1 },
+            { "name": "presence-room", "type": "presence", "subscriptions": 1 },
+        ])
+    );
+    assert_eq!(
+        state["presence"]["members"],
+        json!([{ "id": "ann", "info": null }])
+    );
+}
+
+#[tokio::test]
+async fn the_stream_logs_a_webhook_sent_and_the_state_shows_its_destination() {
+    let (url, mut webhooks) = receiver(200).await;
+    let server = start_server(json!({ "channel_hook": url }));
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client.subscribe("news").await;
+    next(&mut webhooks, Duration::from_secs(3))
+        .await
+        .expect("a webhook");
+    let sent = stream.next_of("webhook_sent").await;
+    assert_eq!((&sent["url"], &sent["count"]), (&json!(url), &json!(1)));
+    let (_, _, body) = request(addr, "GET", "/console/state", &cookie, "").await;
+    let state: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(state["webhooks"][0]["url"], json!(url));
+    assert_eq!(state["webhooks"][0]["sent"], 1);
 }
