@@ -88,6 +88,9 @@ impl ServerConfig {
                 return Err(format!("app key {} is configured twice", app.key));
             }
         }
+        if !(1..=1_000_000).contains(&self.console_queue) {
+            return Err("console_queue must be between 1 and 1000000 events".into());
+        }
         if self.activity_timeout == 0 {
             return Err("activity_timeout must be at least 1 second".into());
         }

@@ -110,6 +110,12 @@ pub struct ServerConfig {
     pub metrics: String,
     /// When set, `/metrics` requires `Authorization: Bearer <metrics_token>` (401 otherwise).
     pub metrics_token: String,
+    /// The debug console at `GET /console` on the HTTP API listener; false: every `/console*` is 404.
+    pub console: bool,
+    /// When set, logs in to the console for every app (besides each app's key and secret).
+    pub console_token: String,
+    /// Events queued for each open console stream; a slower tab loses the rest (counted, shown).
+    pub console_queue: usize,
     /// Native TLS: with a certificate the WebSocket listener is `wss://`, and an `https://` api
     /// address serves TLS with the same certificate.
     pub ssl: SslConfig,
@@ -179,6 +185,9 @@ impl Default for ServerConfig {
             cluster_node_timeout: 5,
             metrics: String::new(),
             metrics_token: String::new(),
+            console: true,
+            console_token: String::new(),
+            console_queue: 1024,
             ssl: SslConfig::default(),
         }
     }

@@ -237,3 +237,14 @@ fn a_handshake_timeout_of_zero_is_refused() {
     let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","handshake_timeout":0.5}"#).unwrap();
     assert_eq!(c.handshake_timeout, 0.5);
 }
+
+#[test]
+fn console_defaults_and_a_zero_console_queue_is_refused_naming_the_key() {
+    let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s"}"#).unwrap();
+    assert_eq!(
+        (c.console, c.console_token.as_str(), c.console_queue),
+        (true, "", 1024)
+    );
+    let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","console_queue":0}"#).unwrap_err();
+    assert!(err.starts_with("console_queue"), "{err}");
+}

@@ -67,6 +67,11 @@ impl Session {
         self.user.is_some() || self.channels.iter().any(|(c, _)| c.kind().requires_auth())
     }
 
+    /// Whether this connection is in `channel` (the debug console logs a subscribe's outcome).
+    pub fn is_subscribed(&self, channel: &str) -> bool {
+        self.channels.iter().any(|(c, _)| c.as_str() == channel)
+    }
+
     fn send_error(&self, code: Option<ErrorCode>, message: &str) {
         self.outbox
             .send(Frame::from(error_frame(code.map(ErrorCode::code), message)));

@@ -12,6 +12,7 @@ mod api_body;
 mod api_socket;
 mod busy_poll;
 mod cluster;
+mod console;
 mod http_api;
 mod inline_wake;
 mod ip_limits;
@@ -87,6 +88,7 @@ pub(crate) struct Limits {
     pub handshake_timeout: Duration,
     pub trusted_proxies: crate::protocol::client_ip::TrustedProxies,
     pub ip_limits: Arc<ip_limits::IpLimits>,
+    pub console: Arc<console::Console>,
 }
 
 /// A running server. Dropping it stops it.
@@ -184,6 +186,7 @@ impl PushServer {
                 config.max_connections_per_ip,
                 config.connection_rate_per_ip,
             )),
+            console: console::Console::new(&config, hub.clone(), webhooks.stats()),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let head_timeout = limits.api_head_timeout;

@@ -317,6 +317,7 @@ async fn run(
     let mut auth_deadline = (auth_timeout > 0).then(|| last_seen + Duration::from_secs(auth_timeout));
     let mut pinged_at: Option<Instant> = None;
     let mut deadline = last_seen + limits.activity_timeout;
+    limits.console.tap.connection_opened(app, &session);
     let end = loop {
         tokio::select! {
             biased;
@@ -331,6 +332,7 @@ async fn run(
                 Some(Ok(Message::Text(text))) => {
                     last_seen = Instant::now();
                     send::client_message(&mut session, text.as_str());
+                    limits.console.tap.client_text(app, &session, text.as_str());
                 }
                 Some(Ok(Message::Binary(_))) => {
                     last_seen = Instant::now();
@@ -386,11 +388,13 @@ async fn run(
             }
         }
     };
-    // Counted before the connection leaves the gauge, so a scrape never sees it in neither.
-    app.counters.connection_closed(match end {
+    let code = match end {
         End::Close(code, _) | End::ClosedByClient(code) => code,
         End::Gone => CLOSE_ABNORMAL,
-    });
+    };
+    // Counted before the connection leaves the gauge, so a scrape never sees it in neither.
+    app.counters.connection_closed(code);
+    limits.console.tap.connection_closed(app, &session, code);
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     match end {

@@ -17,6 +17,8 @@ pub(super) struct Signed {
     pub(super) app: Arc<AppHub>,
     pub(super) params: Vec<(String, String)>,
     pub(super) body: axum::body::Bytes,
+    /// The debug console's tap, only while a console watches (else no clone per request).
+    pub(super) console: Option<Arc<crate::server::console::Tap>>,
 }
 
 impl Signed {
@@ -86,6 +88,13 @@ impl FromRequest<ApiState> for Signed {
                 )
             });
         }
-        Ok(Signed { app, params, body })
+        let tap = &state.limits.console.tap;
+        let console = tap.active().then(|| tap.clone());
+        Ok(Signed {
+            app,
+            params,
+            body,
+            console,
+        })
     }
 }

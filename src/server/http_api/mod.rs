@@ -32,6 +32,7 @@ use error::ApiError;
 use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+pub(super) use publish::publish_event;
 use publish::{trigger_batch, trigger_events};
 use query::{
     channel_info, channel_users, list_channels, terminate_connections, terminate_connections_unprefixed,
@@ -89,7 +90,8 @@ pub(crate) async fn serve(
             api_rates: Arc::new(api_rates),
         })
         .layer(api_requests::TrackLayer(monitor.api_requests()))
-        .merge(monitoring::routes(monitor, with_metrics)),
+        .merge(monitoring::routes(monitor, with_metrics))
+        .merge(super::console::routes(&limits.console, shutdown.clone())),
         limits,
         shutdown: shutdown.clone(),
     });

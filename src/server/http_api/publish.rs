@@ -48,6 +48,9 @@ pub(super) async fn trigger_events(
         None => event::validate(&signed.app, &json_body(&signed)?)?,
     };
     send::publish(&signed.app, &publishes);
+    if let Some(tap) = &signed.console {
+        tap.published(&signed.app, &publishes, "http")
+    }
     if info.is_empty() {
         return Ok(Json(json!({})));
     }
@@ -72,6 +75,10 @@ pub(super) async fn trigger_batch(
         None => general_batch(&signed.app, &json_body(&signed)?)?,
     };
     send::publish(&signed.app, all.iter().flat_map(|(p, _)| p));
+    if let Some(tap) = &signed.console {
+        all.iter()
+            .for_each(|(p, _)| tap.published(&signed.app, p, "http"))
+    }
     if all.iter().all(|(_, info)| info.is_empty()) {
         return Ok(Json(json!({})));
     }
@@ -127,4 +134,14 @@ fn check_batch_size(app: &AppHub, len: usize) -> Result<(), ApiError> {
 
 fn at_item(i: usize, e: ApiError) -> ApiError {
     ApiError::new(e.status, format!("batch[{i}]: {}", e.message))
+}
+
+/// The debug console's test publish: one event object, validated and published like `POST /events`.
+pub(in crate::server) fn publish_event(
+    app: &AppHub,
+    event: &Map<String, Value>,
+) -> Result<Vec<crate::hub::Publish>, (axum::http::StatusCode, String)> {
+    let (publishes, _info) = event::validate(app, event).map_err(|e| (e.status, e.message))?;
+    send::publish(app, &publishes);
+    Ok(publishes)
 }

@@ -69,6 +69,11 @@ return [
     // 'metrics'       => '',   // e.g. 'http://127.0.0.1:9601': serve them on a listener of their own instead
     // 'metrics_token' => '',   // when set, /metrics requires 'Authorization: Bearer <token>' (401 otherwise)
 
+    // Debug console: GET /console on the api listener; log in with an app's key + secret or console_token
+    // 'console'       => true,  // false: every /console* path is 404
+    // 'console_token' => '',    // when set, logs in to every app (use TLS when the api port is public)
+    // 'console_queue' => 1024,  // events queued per open console tab; a slower tab is shown "N events skipped"
+
     // This app (the app_key above)
     // 'app_id'                   => '1024',   // app id (Webman\Push\Api always signs under /apps/1024; the id in the path is not checked)
     // 'max_connections'          => 0,        // simultaneous connections of this app, 0 = unlimited (over it: close 4004)

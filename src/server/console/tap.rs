@@ -1,0 +1,192 @@
+//! The console's event log feed: hooks the transports call where things happen, and one bounded
+//! queue per open console stream.
+//!
+//! A hook must cost nothing while no console is open, because connections, client frames and
+//! publishes call it: each starts with one relaxed atomic load ([`Tap::active`]) and returns.
+//! Only with a stream open is an event built, once (one JSON text shared by every stream of the
+//! app, never per recipient), and offered to each stream with `try_send`: a full queue drops the
+//! event and counts it, so a slow console tab never slows the server; the stream reports the count
+//! ("N events skipped") as soon as its reader makes room again.
+
+use crate::hub::{AppHub, Publish, Session};
+use crate::protocol::message::{parse_client_message, ClientMessage};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// At most this many streams per app: each holds a queue of up to `console_queue` events.
+pub(super) const MAX_STREAMS_PER_APP: usize = 8;
+/// Event data shown in the log is cut here; the console is for seeing what happens, not a copy.
+const DATA_PREVIEW: usize = 1024;
+
+/// Where the hooks send events, shared by every transport of one server.
+pub(crate) struct Tap {
+    /// Streams open, over all apps: what [`Tap::active`] reads.
+    open: AtomicUsize,
+    streams: Mutex<Vec<Arc<Watcher>>>,
+    capacity: usize,
+}
+
+/// One open console stream: the app it watches and what it has not taken yet.
+pub(super) struct Watcher {
+    app_key: String,
+    queue: mpsc::Sender<Arc<str>>,
+    /// Events dropped because the queue was full, since the stream last reported them.
+    pub skipped: AtomicU64,
+}
+
+/// Removes its stream from the tap when the console tab goes away.
+pub(super) struct Registration {
+    tap: Arc<Tap>,
+    pub watcher: Arc<Watcher>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut streams = self.tap.streams.lock();
+        streams.retain(|w| !Arc::ptr_eq(w, &self.watcher));
+        self.tap.open.store(streams.len(), Ordering::Relaxed);
+    }
+}
+
+impl Tap {
+    /// `capacity`: events queued per stream (`console_queue`).
+    pub fn new(capacity: usize) -> Tap {
+        Tap {
+            open: AtomicUsize::new(0),
+            streams: Mutex::new(Vec::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Whether any console stream is open: the only cost of every hook while none is.
+    #[inline]
+    pub fn active(&self) -> bool {
+        self.open.load(Ordering::Relaxed) > 0
+    }
+
+    /// Opens a stream for `app_key`, or None when the app already has its maximum.
+    pub(super) fn watch(self: &Arc<Self>, app_key: &str) -> Option<(Registration, mpsc::Receiver<Arc<str>>)> {
+        let mut streams = self.streams.lock();
+        if streams.iter().filter(|w| w.app_key == app_key).count() >= MAX_STREAMS_PER_APP {
+            return None;
+        }
+        let (queue, receiver) = mpsc::channel(self.capacity);
+        let watcher = Arc::new(Watcher {
+            app_key: app_key.to_owned(),
+            queue,
+            skipped: AtomicU64::new(0),
+        });
+        streams.push(watcher.clone());
+        self.open.store(streams.len(), Ordering::Relaxed);
+        let registration = Registration {
+            tap: self.clone(),
+            watcher,
+        };
+        Some((registration, receiver))
+    }
+
+    #[inline]
+    pub fn connection_opened(&self, app: &AppHub, session: &Session) {
+        if self.active() {
+            self.emit(
+                app,
+                "connection_opened",
+                json!({ "socket_id": session.socket_id().as_str() }),
+            );
+        }
+    }
+
+    #[inline]
+    pub fn connection_closed(&self, app: &AppHub, session: &Session, code: u16) {
+        if self.active() {
+            let fields = json!({ "socket_id": session.socket_id().as_str(), "code": code });
+            self.emit(app, "connection_closed", fields);
+        }
+    }
+
+    /// A text frame the session has just handled: subscriptions and client events are logged.
+    /// Parsed a second time, but only while a console watches.
+    #[inline]
+    pub fn client_text(&self, app: &AppHub, session: &Session, text: &str) {
+        if self.active() {
+            self.log_client_text(app, session, text);
+        }
+    }
+
+    /// One "API publish" per event published (never per recipient); `source` says through what.
+    #[inline]
+    pub fn published(&self, app: &AppHub, publishes: &[Publish], source: &str) {
+        if self.active() {
+            for p in publishes {
+                let fields = json!({
+                    "channel": p.channel.as_str(),
+                    "name": p.event,
+                    "data": preview(&p.data),
+                    "source": source,
+                });
+                self.emit(app, "api_publish", fields);
+            }
+        }
+    }
+
+    #[cold]
+    fn log_client_text(&self, app: &AppHub, session: &Session, text: &str) {
+        let socket_id = session.socket_id().as_str();
+        let (kind, fields) = match parse_client_message(text) {
+            Ok(ClientMessage::Subscribe(req)) => {
+                let kind = match session.is_subscribed(&req.channel) {
+                    true => "subscribed",
+                    false => "subscription_refused",
+                };
+                (kind, json!({ "socket_id": socket_id, "channel": req.channel }))
+            }
+            Ok(ClientMessage::Unsubscribe { channel }) => (
+                "unsubscribed",
+                json!({ "socket_id": socket_id, "channel": channel }),
+            ),
+            Ok(ClientMessage::ClientEvent(event)) => (
+                "client_event",
+                json!({
+                    "socket_id": socket_id,
+                    "channel": event.channel,
+                    "name": event.event,
+                    "data": preview(&event.data),
+                }),
+            ),
+            _ => return,
+        };
+        self.emit(app, kind, fields);
+    }
+
+    /// Builds the event's JSON once and offers it to every stream of the app.
+    #[cold]
+    pub(super) fn emit(&self, app: &AppHub, kind: &str, mut fields: Value) {
+        let key = app.config.key.as_str();
+        let streams = self.streams.lock();
+        if !streams.iter().any(|w| w.app_key == key) {
+            return;
+        }
+        if let Value::Object(map) = &mut fields {
+            map.insert("type".into(), kind.into());
+            map.insert("time".into(), super::unix_millis().into());
+        }
+        let text: Arc<str> = fields.to_string().into();
+        for watcher in streams.iter().filter(|w| w.app_key == key) {
+            if watcher.queue.try_send(text.clone()).is_err() {
+                watcher.skipped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// At most [`DATA_PREVIEW`] bytes of `data`, cut on a character boundary.
+fn preview(data: &str) -> &str {
+    let mut end = data.len().min(DATA_PREVIEW);
+    while !data.is_char_boundary(end) {
+        end -= 1;
+    }
+    &data[..end]
+}
