@@ -1,6 +1,7 @@
 //! Hub behaviour, driven through sessions with a recording outbox in place of a socket.
 
 use super::*;
+use crate::protocol::ErrorCode;
 use parking_lot::Mutex;
 
 #[derive(Default)]
