@@ -246,3 +246,49 @@ impl Refusal for WatchlistCut {
         Some(ErrorCode::WatchlistLimit)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_carry_the_pusher_error_texts_and_codes_clients_already_see() {
+        let socket_id = SocketId::parse("1.2").expect("valid");
+        let cases: [(&dyn Refusal, Option<u16>, &str); 5] = [
+            (
+                &SubscribeError::InvalidAuth {
+                    socket_id,
+                    channel: "private-a".into(),
+                },
+                None,
+                "Received invalid Auth: the signature does not match socket_id 1.2 and channel private-a",
+            ),
+            (
+                &SubscribeError::RateLimited { rate: 3 },
+                Some(4301),
+                "Subscription rejected - rate limit of 3 subscribes and unsubscribes per second exceeded",
+            ),
+            (
+                &SubscribeError::BadChannelData(ChannelDataError::UserInfoTooLarge { size: 9, max: 8 }),
+                None,
+                "Bad channel_data: user_info is 9 bytes, the limit is 8",
+            ),
+            (
+                &ClientEventError::DataTooLarge { max: 10 },
+                None,
+                "Client event rejected - data is larger than 10 bytes",
+            ),
+            (
+                &WatchlistCut { max: 100 },
+                Some(4302),
+                "Watchlist limit exceeded: only the first 100 user ids are watched",
+            ),
+        ];
+        for (refusal, code, text) in cases {
+            assert_eq!(
+                (refusal.code().map(ErrorCode::code), refusal.to_string().as_str()),
+                (code, text)
+            );
+        }
+    }
+}

@@ -240,4 +240,31 @@ mod tests {
             "still on n2"
         );
     }
+
+    #[test]
+    fn a_change_is_news_to_the_cluster_only_when_nobody_else_holds_it() {
+        let mut remote = RemoteNodes::default();
+        remote.replace("n1", Some(snapshot(&[("c", 1)], &[], &["u"])));
+        let here = Origin::Here;
+        let from = |node, held_here| Origin::Node { node, held_here };
+        assert!(!remote.is_news(Subject::Channel("c"), here), "n1 has it");
+        assert!(remote.is_news(Subject::Channel("d"), here));
+        assert!(
+            remote.is_news(Subject::Channel("c"), from("n1", false)),
+            "only n1 has it"
+        );
+        assert!(
+            !remote.is_news(Subject::Channel("c"), from("n1", true)),
+            "this node has it too"
+        );
+        assert!(
+            !remote.is_news(Subject::User("u"), from("n2", false)),
+            "n1 has the user"
+        );
+        remote.replace("n2", Some(snapshot(&[("c", 1)], &[], &[])));
+        assert!(
+            !remote.is_news(Subject::Channel("c"), from("n1", false)),
+            "n2 has it too"
+        );
+    }
 }

@@ -237,7 +237,7 @@ impl Session {
     }
 
     /// A `pusher:unsubscribe`, counted against the subscription rate.
-    fn unsubscribe_request(&mut self, channel: &str) -> Result<(), SubscribeError> {
+    pub(crate) fn unsubscribe_request(&mut self, channel: &str) -> Result<(), SubscribeError> {
         self.admit_subscription_request()?;
         self.unsubscribe(channel);
         Ok(())
