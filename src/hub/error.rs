@@ -225,7 +225,7 @@ impl fmt::Display for UserDataError {
     }
 }
 
-/// Sent after a successful signin whose watchlist was cut to [`super::users::MAX_WATCHLIST`].
+/// Sent after a successful signin whose watchlist was cut to its first `max` ids (4302).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchlistCut {
     pub max: usize,

@@ -7,6 +7,17 @@
 //!
 //! Every publish passes through [`ClusterAdapter`], the one seam where a multi-node adapter
 //! (Redis pub/sub) forwards events to other nodes; the default, [`LocalOnly`], forwards nothing.
+//! Channel events (occupied, member added, ...) go to the app's [`Observer`] (webhooks).
+//!
+//! Layout, from the connection inwards:
+//! - `session`: one connection's protocol checks (names, signatures, limits); refusals are the
+//!   typed errors of [`error`], sent as `pusher:error`.
+//! - `app`: [`AppHub`], one app: admission, publish, the HTTP API's queries; it hands what the
+//!   channel table returns to the cluster adapter and the users registry.
+//! - `channels`: the channel table, the only writer of channel state (`join`, `leave`,
+//!   `deliver`, `apply_remote`); `channel`, `presence` and `cache` are its parts.
+//! - `remote`: the other nodes' state and the one cluster-wide rule for what is news.
+//! - `users`: signed-in users and watchlists; `rate`, `counters`: per-connection rates, metrics.
 
 mod app;
 mod cache;
