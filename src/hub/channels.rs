@@ -164,7 +164,7 @@ impl ChannelTable {
         if let (Some(presence), Some(user_id)) = (entry.presence.as_mut(), user_id) {
             let subject = Subject::Member(channel.as_str(), user_id);
             if presence.leave(user_id) && self.remote.read().is_news(subject, Origin::Here) {
-                self.member_removed(channel, user_id, entry);
+                self.member_removed(channel, user_id, Some(entry));
             }
         }
         if entry.subscribers.is_empty() {
@@ -217,17 +217,18 @@ impl ChannelTable {
     }
 
     /// Tells the observer and `local`'s subscribers that a member left.
-    fn member_removed(&self, channel: &ChannelName, user_id: &str, local: &Channel) {
+    fn member_removed(&self, channel: &ChannelName, user_id: &str, local: Option<&Channel>) {
         self.notify(ChannelEvent::MemberRemoved {
             channel: channel.clone(),
             user_id: user_id.to_owned(),
         });
-        let removed = internal_frame(
-            channel,
-            "pusher_internal:member_removed",
-            PresenceMember::removed_data(user_id),
-        );
-        local.send_to_others(None, &removed);
+        if let Some(local) = local {
+            let removed = PresenceMember::removed_data(user_id);
+            local.send_to_others(
+                None,
+                &internal_frame(channel, "pusher_internal:member_removed", removed),
+            );
+        }
     }
 
     /// Queues `publish` to this node's subscribers of its channel (and keeps it when the channel
@@ -320,13 +321,9 @@ impl ChannelTable {
         {
             return;
         }
-        match (joined, local) {
-            (Some(member), local) => self.member_added(&name, member, local, None),
-            (None, Some(local)) => self.member_removed(&name, user_id, local),
-            (None, None) => self.notify(ChannelEvent::MemberRemoved {
-                channel: name,
-                user_id: user_id.into(),
-            }),
+        match joined {
+            Some(member) => self.member_added(&name, member, local, None),
+            None => self.member_removed(&name, user_id, local),
         }
     }
 
