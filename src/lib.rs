@@ -5,6 +5,7 @@
 //! - [`protocol`]: the Pusher wire format, channel and socket-id rules, signatures. Pure: no I/O, no tokio.
 //! - [`hub`]: who is subscribed to what, presence membership and fan-out. No sockets; it hands shared
 //!   frames to an [`hub::Outbox`] and has one seam ([`hub::ClusterAdapter`]) for a multi-node adapter.
+//!   Each app's channels are one table; refusals are typed errors ([`hub::error`]).
 //! - [`server`]: the transports (WebSocket server, HTTP API) on a tokio runtime that the embedding
 //!   process starts after it has forked.
 //! - [`api_client`]: the blocking HTTP client the PHP `Api` class publishes with.

@@ -210,14 +210,11 @@ impl AppHub {
             connections: self.connections.load(Ordering::Relaxed),
             ..Census::default()
         };
-        for shard in &self.shards {
-            let shard = shard.read();
-            for (name, ch) in shard.iter() {
-                census.channels[ChannelType::of(name.as_str()) as usize] += 1;
-                census.subscriptions += ch.subscribers.len();
-                census.presence_members += ch.presence.as_ref().map_or(0, |p| p.len());
-            }
-        }
+        self.table.for_each(|name, ch| {
+            census.channels[ChannelType::of(name.as_str()) as usize] += 1;
+            census.subscriptions += ch.subscribers.len();
+            census.presence_members += ch.presence.as_ref().map_or(0, |p| p.len());
+        });
         census
     }
 }

@@ -3,6 +3,7 @@
 //! A user with several sockets in one channel counts once: `member_added` goes out on their first
 //! socket and `member_removed` on their last, and the first `user_info` is kept meanwhile.
 
+use super::error::ChannelDataError;
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -22,21 +23,21 @@ pub struct PresenceMember {
 
 impl PresenceMember {
     /// Reads the signed `channel_data`: `user_id` (string or number) is required, `user_info` optional.
-    pub fn from_channel_data(channel_data: &str, max_info_size: usize) -> Result<PresenceMember, String> {
-        let value: Value =
-            serde_json::from_str(channel_data).map_err(|_| "Bad channel_data: not valid JSON".to_owned())?;
+    pub fn from_channel_data(
+        channel_data: &str,
+        max_info_size: usize,
+    ) -> Result<PresenceMember, ChannelDataError> {
+        let value: Value = serde_json::from_str(channel_data).map_err(|_| ChannelDataError::NotJson)?;
         let Value::Object(obj) = value else {
-            return Err("Bad channel_data: expected a JSON object".into());
+            return Err(ChannelDataError::NotAnObject);
         };
         let user_id = match obj.get("user_id") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
-            _ => return Err("Bad channel_data: user_id must be a non-empty string or a number".into()),
+            _ => return Err(ChannelDataError::NoUserId),
         };
         if user_id.chars().count() > MAX_USER_ID_LEN {
-            return Err(format!(
-                "Bad channel_data: user_id is longer than {MAX_USER_ID_LEN} characters"
-            ));
+            return Err(ChannelDataError::UserIdTooLong { max: MAX_USER_ID_LEN });
         }
         let user_info = match obj.get("user_info") {
             None | Some(Value::Null) => None,
@@ -44,10 +45,10 @@ impl PresenceMember {
         };
         if let Some(info) = &user_info {
             if info.len() > max_info_size {
-                return Err(format!(
-                    "Bad channel_data: user_info is {} bytes, the limit is {max_info_size}",
-                    info.len()
-                ));
+                return Err(ChannelDataError::UserInfoTooLarge {
+                    size: info.len(),
+                    max: max_info_size,
+                });
             }
         }
         Ok(PresenceMember { user_id, user_info })
@@ -91,6 +92,14 @@ impl Presence {
 
     pub fn contains(&self, user_id: &str) -> bool {
         self.members.contains_key(user_id)
+    }
+
+    /// Whether `user_id` would be a new member of a channel that already has `max` in the
+    /// cluster: this node's members and the `remote` ones not here.
+    pub fn would_overfill(&self, user_id: &str, remote: &[PresenceMember], max: usize) -> bool {
+        let present = self.contains(user_id) || remote.iter().any(|m| m.user_id == user_id);
+        let total = self.len() + remote.iter().filter(|m| !self.contains(&m.user_id)).count();
+        !present && total >= max
     }
 
     /// Adds one socket of `member`; true when it is the user's first (announce them).

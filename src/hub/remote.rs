@@ -3,12 +3,12 @@
 //! A cluster is eventually consistent: every node publishes a [`NodeSnapshot`] of its own
 //! channels, presence members and signed-in users whenever they change (and as a heartbeat),
 //! and every node merges the snapshots it hears into its view. Comparing a node's new snapshot
-//! with its previous one gives the joins and departures on that node; together with the local
-//! state they decide what the cluster as a whole saw (a user on two nodes counts once).
+//! with its previous one gives the joins and departures on that node. [`RemoteNodes::is_news`]
+//! is the one rule that decides, from those and the local state, what the cluster as a whole
+//! saw (a user on two nodes counts once); every occupied/vacated, member and online event of
+//! the hub goes through it.
 
 use super::presence::PresenceMember;
-use super::{internal_frame, AppHub, ChannelEvent};
-use crate::protocol::ChannelName;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -86,6 +86,26 @@ impl NodeSnapshot {
     }
 }
 
+/// Something the cluster holds or not: what its events are about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject<'a> {
+    /// A channel with at least one subscriber.
+    Channel(&'a str),
+    /// A user in a presence channel: `(channel, user_id)`.
+    Member(&'a str, &'a str),
+    /// A signed-in user.
+    User(&'a str),
+}
+
+/// Where a change to a [`Subject`] happened.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    /// On this node.
+    Here,
+    /// On another node (its snapshot already stored); `held_here`: this node holds the subject.
+    Node { node: &'a str, held_here: bool },
+}
+
 /// The latest snapshot of every other node.
 #[derive(Default)]
 pub(crate) struct RemoteNodes {
@@ -109,37 +129,30 @@ impl RemoteNodes {
         self.nodes.values().filter_map(|n| n.channels.get(channel)).sum()
     }
 
-    pub fn occupied(&self, channel: &str) -> bool {
-        self.nodes.values().any(|n| n.channels.contains_key(channel))
-    }
-
-    pub fn occupied_except(&self, channel: &str, node: &str) -> bool {
-        self.nodes
-            .iter()
-            .any(|(id, n)| id != node && n.channels.contains_key(channel))
-    }
-
-    pub fn has_member_except(&self, channel: &str, user_id: &str, node: &str) -> bool {
-        self.nodes.iter().any(|(id, n)| {
-            id != node
-                && n.presence
+    /// Whether a node other than `except` (`None`: any node) holds `subject`.
+    pub fn holds(&self, subject: Subject<'_>, except: Option<&str>) -> bool {
+        let mut others = self.nodes.iter().filter(|(id, _)| Some(id.as_str()) != except);
+        match subject {
+            Subject::Channel(channel) => others.any(|(_, n)| n.channels.contains_key(channel)),
+            Subject::Member(channel, user_id) => others.any(|(_, n)| {
+                n.presence
                     .get(channel)
                     .is_some_and(|m| m.iter().any(|(u, _)| u == user_id))
-        })
+            }),
+            Subject::User(user) => others.any(|(_, n)| n.users.iter().any(|u| u == user)),
+        }
     }
 
-    pub fn user_online_except(&self, user: &str, node: &str) -> bool {
-        self.nodes
-            .iter()
-            .any(|(id, n)| id != node && n.users.iter().any(|u| u == user))
-    }
-
-    pub fn has_member(&self, channel: &str, user_id: &str) -> bool {
-        self.nodes.values().any(|n| {
-            n.presence
-                .get(channel)
-                .is_some_and(|m| m.iter().any(|(u, _)| u == user_id))
-        })
+    /// The one rule behind every cluster-wide event (occupied/vacated, member_added/removed,
+    /// a watched user online/offline): a change to `subject` at `origin` is news to the cluster
+    /// exactly when nobody else holds `subject`: no other node, and not this one either when
+    /// the change happened elsewhere. A user on two nodes, or a channel occupied on two, is
+    /// announced once and withdrawn once.
+    pub fn is_news(&self, subject: Subject<'_>, origin: Origin<'_>) -> bool {
+        match origin {
+            Origin::Here => !self.holds(subject, None),
+            Origin::Node { node, held_here } => !held_here && !self.holds(subject, Some(node)),
+        }
     }
 
     /// Members on other nodes, each user once, in node order.
@@ -159,10 +172,6 @@ impl RemoteNodes {
         out
     }
 
-    pub fn user_online(&self, user: &str) -> bool {
-        self.nodes.values().any(|n| n.users.iter().any(|u| u == user))
-    }
-
     /// Occupied channels on other nodes with their subscription counts.
     pub fn channels(&self) -> HashMap<String, usize> {
         let mut out: HashMap<String, usize> = HashMap::new();
@@ -172,120 +181,6 @@ impl RemoteNodes {
             }
         }
         out
-    }
-}
-
-impl AppHub {
-    /// This node's state of the app, to share with the others.
-    pub fn local_snapshot(&self) -> NodeSnapshot {
-        let mut snapshot = NodeSnapshot {
-            users: self.users.online_users(),
-            ..NodeSnapshot::default()
-        };
-        for shard in &self.shards {
-            for (name, channel) in shard.read().iter() {
-                snapshot
-                    .channels
-                    .insert(name.to_string(), channel.subscribers.len());
-                if let Some(p) = &channel.presence {
-                    snapshot.presence.insert(name.to_string(), p.snapshot());
-                }
-            }
-        }
-        snapshot
-    }
-
-    /// Takes in another node's latest state (`None`: the node is gone) and tells local clients and
-    /// the observer what changed for the cluster as a whole.
-    pub fn apply_remote(&self, node: &str, snapshot: Option<NodeSnapshot>) {
-        let diff = self.remote.write().replace(node, snapshot);
-        for (channel, member) in diff.joined {
-            self.remote_member(&channel, &member.user_id, Some(&member), node);
-        }
-        for (channel, user_id) in diff.left {
-            self.remote_member(&channel, &user_id, None, node);
-        }
-        for channel in diff.occupied.iter().chain(&diff.vacated) {
-            let Ok(name) = ChannelName::parse(channel, usize::MAX) else {
-                continue;
-            };
-            let shard = self.shard(channel).read();
-            if shard.contains_key(channel.as_str()) {
-                continue;
-            }
-            let remote = self.remote.read();
-            let arrived = diff.occupied.contains(channel);
-            if arrived && !remote.occupied_except(channel, node) {
-                self.observer.notify(ChannelEvent::Occupied { channel: name });
-            } else if !arrived && !remote.occupied(channel) {
-                self.observer.notify(ChannelEvent::Vacated { channel: name });
-            }
-        }
-        if self.config.subscription_count {
-            for channel in diff.occupied.iter().chain(&diff.vacated).chain(&diff.recounted) {
-                if let Some(c) = self.shard(channel).write().get_mut(channel.as_str()) {
-                    c.count_dirty = true;
-                }
-            }
-        }
-        for user in &diff.online {
-            if !self.remote.read().user_online_except(user, node) {
-                self.users.remote_presence_changed(user, true);
-            }
-        }
-        for user in &diff.offline {
-            if !self.remote.read().user_online(user) {
-                self.users.remote_presence_changed(user, false);
-            }
-        }
-    }
-
-    /// A member joined (`joined` is Some) or left a presence channel on `node`: announce it to
-    /// this node's subscribers unless the user is still, or already, present elsewhere.
-    fn remote_member(
-        &self,
-        channel: &str,
-        user_id: &str,
-        joined: Option<&super::PresenceMember>,
-        node: &str,
-    ) {
-        let Ok(name) = ChannelName::parse(channel, usize::MAX) else {
-            return;
-        };
-        let shard = self.shard(channel).read();
-        let local = shard.get(channel);
-        if local
-            .and_then(|c| c.presence.as_ref())
-            .is_some_and(|p| p.contains(user_id))
-        {
-            return;
-        }
-        let remote = self.remote.read();
-        let (event, data) = match joined {
-            Some(member) if !remote.has_member_except(channel, user_id, node) => {
-                self.observer.notify(ChannelEvent::MemberAdded {
-                    channel: name.clone(),
-                    user_id: user_id.into(),
-                });
-                ("pusher_internal:member_added", member.added_data())
-            }
-            None if !remote.has_member(channel, user_id) => {
-                self.observer.notify(ChannelEvent::MemberRemoved {
-                    channel: name.clone(),
-                    user_id: user_id.into(),
-                });
-                (
-                    "pusher_internal:member_removed",
-                    super::PresenceMember::removed_data(user_id),
-                )
-            }
-            _ => return,
-        };
-        let Some(local) = local else { return };
-        let frame = internal_frame(&name, event, data);
-        for sub in local.subscribers.values() {
-            sub.outbox.send(frame.clone());
-        }
     }
 }
 
@@ -340,6 +235,36 @@ mod tests {
         assert_eq!(remote.members("presence-p").len(), 1, "u1 counts once");
         let gone = remote.replace("n1", None);
         assert_eq!(gone.vacated, vec!["presence-p"]);
-        assert!(remote.has_member("presence-p", "u1"), "still on n2");
+        assert!(
+            remote.holds(Subject::Member("presence-p", "u1"), None),
+            "still on n2"
+        );
+    }
+
+    #[test]
+    fn a_change_is_news_to_the_cluster_only_when_nobody_else_holds_it() {
+        let mut remote = RemoteNodes::default();
+        remote.replace("n1", Some(snapshot(&[("c", 1)], &[], &["u"])));
+        let here = Origin::Here;
+        let from = |node, held_here| Origin::Node { node, held_here };
+        assert!(!remote.is_news(Subject::Channel("c"), here), "n1 has it");
+        assert!(remote.is_news(Subject::Channel("d"), here));
+        assert!(
+            remote.is_news(Subject::Channel("c"), from("n1", false)),
+            "only n1 has it"
+        );
+        assert!(
+            !remote.is_news(Subject::Channel("c"), from("n1", true)),
+            "this node has it too"
+        );
+        assert!(
+            !remote.is_news(Subject::User("u"), from("n2", false)),
+            "n1 has the user"
+        );
+        remote.replace("n2", Some(snapshot(&[("c", 1)], &[], &[])));
+        assert!(
+            !remote.is_news(Subject::Channel("c"), from("n1", false)),
+            "n2 has it too"
+        );
     }
 }

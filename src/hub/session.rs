@@ -1,20 +1,22 @@
 //! One connection's view of the hub: its channels, its presence identities, its rate limits.
 //!
 //! The transport owns the [`Session`] (no lock needed for per-connection state) and feeds it the
-//! text frames it reads; replies go out through the same [`Outbox`] as fan-out, so a client sees
-//! them in the order the hub produced them. Dropping a session leaves every channel it was in.
+//! text frames it reads. The session makes the protocol's checks (which channel, whose signature,
+//! which limits) and refuses with a typed error ([`super::error`]) that becomes the client's
+//! `pusher:error`; what passes goes to the app's channel table ([`AppHub`]). Replies go out
+//! through the same [`Outbox`] as fan-out, so a client sees them in the order the hub produced
+//! them. Dropping a session leaves every channel it was in.
 
-use super::presence::{Presence, PresenceMember};
+use super::channel::{Conn, Joined};
+use super::error::{ClientEventError, Refusal, SigninError, SubscribeError, WatchlistCut};
+use super::presence::PresenceMember;
 use super::rate::RateWindow;
 use super::users::{SignedInUser, MAX_WATCHLIST};
-use super::{
-    counters::MessageKind, internal_frame, AppHub, Channel, ChannelEvent, ConnectionSlot, Frame, Outbox,
-    Publish, Subscriber, UserId,
-};
-use crate::protocol::channel::{is_cache_channel, server_to_user_id};
+use super::{counters::MessageKind, AppHub, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, UserId};
+use crate::protocol::channel::server_to_user_id;
 use crate::protocol::message::{
-    cache_miss_frame, error_frame, parse_client_message, signin_success_frame, subscription_succeeded_frame,
-    ClientEvent, ClientMessage, SubscribeRequest, PONG_FRAME,
+    error_frame, parse_client_message, signin_success_frame, ClientEvent, ClientMessage, SubscribeRequest,
+    PONG_FRAME,
 };
 use crate::protocol::signature::{channel_string_to_sign, user_string_to_sign, verify_auth_token};
 use crate::protocol::{ChannelKind, ChannelName, ErrorCode, SocketId};
@@ -102,184 +104,98 @@ impl Session {
             ClientMessage::Ping => self.outbox.send(Frame::from(PONG_FRAME)),
             ClientMessage::Pong => {}
             ClientMessage::Subscribe(req) => {
-                if !self.admit_subscription_request() {
-                    return;
-                }
-                if let Err(message) = self.subscribe(req) {
-                    self.send_error(None, &message);
+                if let Err(e) = self.subscribe(req) {
+                    self.refuse(&e);
                 }
             }
             ClientMessage::Unsubscribe { channel } => {
-                if self.admit_subscription_request() {
-                    self.unsubscribe(&channel);
+                if let Err(e) = self.unsubscribe_request(&channel) {
+                    self.refuse(&e);
                 }
             }
             ClientMessage::Signin { auth, user_data } => {
-                if let Err(message) = self.signin(&auth, &user_data) {
-                    self.send_error(None, &message);
+                if let Err(e) = self.signin(&auth, &user_data) {
+                    self.refuse(&e);
                 }
             }
             ClientMessage::ClientEvent(event) => {
-                if let Err((code, message)) = self.client_event(event) {
-                    self.send_error(code, &message);
+                if let Err(e) = self.client_event(event) {
+                    self.refuse(&e);
                 }
             }
         }
     }
 
+    fn refuse(&self, refusal: &impl Refusal) {
+        let message = refusal.to_string();
+        self.outbox.send(Frame::from(error_frame(
+            refusal.code().map(ErrorCode::code),
+            &message,
+        )));
+    }
+
     /// Counts a subscribe or unsubscribe against `subscription_rate` (0: unlimited); over it the
-    /// client gets 4301 and the request is ignored.
-    fn admit_subscription_request(&mut self) -> bool {
+    /// request is refused (4301) and ignored.
+    fn admit_subscription_request(&mut self) -> Result<(), SubscribeError> {
         let rate = self.slot.app().config.subscription_rate;
         if rate == 0 || self.subscription_rate.admit(rate, Instant::now()) {
-            return true;
+            return Ok(());
         }
         self.slot.app().counters.rate_limited();
-        self.send_error(
-            Some(ErrorCode::SubscriptionRateLimit),
-            &format!("Subscription rejected - rate limit of {rate} subscribes and unsubscribes per second exceeded"),
-        );
-        false
+        Err(SubscribeError::RateLimited { rate })
     }
 
     /// Whether the connection has room for `channel` under `max_channels_per_connection` (0:
-    /// unlimited), checked after the name and before any signature work. A channel already joined always has room, so
-    /// a repeat subscribe is answered as before.
-    fn admit_channel(&self, channel: &str) -> bool {
+    /// unlimited), checked after the name and before any signature work. A channel already
+    /// joined always has room, so a repeat subscribe is answered as before.
+    fn admit_channel(&self, channel: &str) -> Result<(), SubscribeError> {
         let max = self.slot.app().config.max_channels_per_connection;
         if max == 0 || self.channels.len() < max || self.channels.iter().any(|(c, _)| c.as_str() == channel) {
-            return true;
+            return Ok(());
         }
-        self.send_error(
-            Some(ErrorCode::TooManyChannels),
-            &format!("Subscription rejected - this connection is already in the maximum of {max} channels"),
-        );
-        false
+        Err(SubscribeError::TooManyChannels { max })
     }
 
-    fn subscribe(&mut self, req: SubscribeRequest) -> Result<(), String> {
+    /// A `pusher:subscribe`: the protocol's checks (rate, name, room, owner, signature,
+    /// `channel_data`), then the channel table's join.
+    pub(crate) fn subscribe(&mut self, req: SubscribeRequest) -> Result<(), SubscribeError> {
+        self.admit_subscription_request()?;
         let app = self.slot.app().clone();
         let channel = ChannelName::parse(&req.channel, app.config.max_channel_name_length)
-            .map_err(|e| format!("Invalid channel name: {e}"))?;
-        if !self.admit_channel(channel.as_str()) {
-            return Ok(()); // refused, and the refusal (4303) is sent
-        }
+            .map_err(SubscribeError::InvalidChannelName)?;
+        self.admit_channel(channel.as_str())?;
         if let Some(owner) = server_to_user_id(channel.as_str()) {
             if self.user.as_ref().map(|u| u.id.as_str()) != Some(owner) {
-                return Err(format!(
-                    "Subscribing to {channel} needs pusher:signin as user {owner}"
-                ));
+                return Err(SubscribeError::NotSignedInAs {
+                    channel: channel.to_string(),
+                    owner: owner.to_owned(),
+                });
             }
         }
         let kind = channel.kind();
         let member = if kind == ChannelKind::Presence {
-            let data = req.channel_data.as_deref().ok_or("Empty channel_data")?;
+            let data = req
+                .channel_data
+                .as_deref()
+                .ok_or(SubscribeError::MissingChannelData)?;
             self.check_auth(&channel, Some(data), req.auth.as_deref())?;
-            Some(PresenceMember::from_channel_data(
-                data,
-                app.config.presence_max_member_size,
-            )?)
+            let member = PresenceMember::from_channel_data(data, app.config.presence_max_member_size)
+                .map_err(SubscribeError::BadChannelData)?;
+            Some(member)
         } else {
             if kind.requires_auth() {
                 self.check_auth(&channel, None, req.auth.as_deref())?;
             }
             None
         };
-
-        let mut shard = app.shard(channel.as_str()).write();
-        let entry = shard.entry(channel.clone()).or_insert_with(|| Channel {
-            presence: (kind == ChannelKind::Presence).then(Presence::default),
-            ..Channel::default()
-        });
-        if entry.subscribers.contains_key(&self.id) {
-            // Subscribing twice changes nothing but is answered, so a client waiting for it proceeds.
-            let data = match &entry.presence {
-                Some(p) => p.subscription_data(&app.remote.read().members(channel.as_str())),
-                None => "{}".to_owned(),
-            };
-            self.outbox
-                .send(Frame::from(subscription_succeeded_frame(channel.as_str(), &data)));
-            return Ok(());
-        }
-        let remote_members = match &member {
-            Some(_) => app.remote.read().members(channel.as_str()),
-            None => Vec::new(),
+        let conn = Conn {
+            id: self.id,
+            socket_id: &self.socket_id,
+            outbox: &self.outbox,
         };
-        if let (Some(presence), Some(member)) = (entry.presence.as_ref(), member.as_ref()) {
-            let present = |id: &str| presence.contains(id) || remote_members.iter().any(|m| m.user_id == id);
-            let total = presence.len()
-                + remote_members
-                    .iter()
-                    .filter(|m| !presence.contains(&m.user_id))
-                    .count();
-            if !present(&member.user_id) && total >= app.config.presence_max_members {
-                let max = app.config.presence_max_members;
-                if entry.subscribers.is_empty() {
-                    shard.remove(channel.as_str());
-                }
-                return Err(format!(
-                    "Presence channel {channel} is full: it has the maximum of {max} members"
-                ));
-            }
+        if app.join(conn, &channel, member.as_ref())? == Joined::Now {
+            self.channels.push((channel, member.map(|m| m.user_id)));
         }
-        if entry.subscribers.is_empty() && !app.remote.read().occupied(channel.as_str()) {
-            app.observer.notify(ChannelEvent::Occupied {
-                channel: channel.clone(),
-            });
-        }
-        entry.subscribers.insert(
-            self.id,
-            Subscriber {
-                socket_id: self.socket_id.clone(),
-                outbox: self.outbox.clone(),
-            },
-        );
-        let data = match (entry.presence.as_mut(), member.as_ref()) {
-            (Some(presence), Some(member)) => {
-                let elsewhere = remote_members.iter().any(|m| m.user_id == member.user_id);
-                if presence.join(member) && !elsewhere {
-                    app.observer.notify(ChannelEvent::MemberAdded {
-                        channel: channel.clone(),
-                        user_id: member.user_id.clone(),
-                    });
-                    let added = internal_frame(&channel, "pusher_internal:member_added", member.added_data());
-                    for (id, sub) in &entry.subscribers {
-                        if *id != self.id {
-                            sub.outbox.send(added.clone());
-                        }
-                    }
-                }
-                presence.subscription_data(&remote_members)
-            }
-            _ => "{}".to_owned(),
-        };
-        // Sent under the shard lock so no event on this channel can overtake it.
-        self.outbox
-            .send(Frame::from(subscription_succeeded_frame(channel.as_str(), &data)));
-        if is_cache_channel(channel.as_str()) {
-            let cached = app.cache.lock().get(channel.as_str()).map(|c| c.frame.clone());
-            match cached {
-                Some(frame) => self.outbox.send(frame),
-                None => {
-                    self.outbox.send(Frame::from(cache_miss_frame(channel.as_str())));
-                    app.observer.notify(ChannelEvent::CacheMiss {
-                        channel: channel.clone(),
-                    });
-                }
-            }
-        }
-        if app.config.subscription_count && entry.presence.is_none() {
-            let remote = app.remote.read().subscriptions(channel.as_str());
-            if let Some(count) = entry.announce_count(&channel, remote, Instant::now()) {
-                app.observer.notify(ChannelEvent::SubscriptionCount {
-                    channel: channel.clone(),
-                    count,
-                });
-            }
-        }
-        drop(shard);
-        app.cluster.state_changed(&app.config.key);
-        self.channels.push((channel, member.map(|m| m.user_id)));
         Ok(())
     }
 
@@ -288,42 +204,47 @@ impl Session {
         channel: &ChannelName,
         channel_data: Option<&str>,
         auth: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SubscribeError> {
         let app = self.slot.app();
         let to_sign = channel_string_to_sign(self.socket_id.as_str(), channel.as_str(), channel_data);
         match auth {
             Some(auth) if verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) => Ok(()),
             // Unlike webman/push, never tell the client what the right signature would have been.
-            _ => Err(format!(
-                "Received invalid Auth: the signature does not match socket_id {} and channel {channel}",
-                self.socket_id
-            )),
+            _ => Err(SubscribeError::InvalidAuth {
+                socket_id: self.socket_id.clone(),
+                channel: channel.to_string(),
+            }),
         }
     }
 
-    fn signin(&mut self, auth: &str, user_data: &str) -> Result<(), String> {
+    /// A `pusher:signin`: once per connection, with `user_data` signed for this socket.
+    pub(crate) fn signin(&mut self, auth: &str, user_data: &str) -> Result<(), SigninError> {
         let app = self.slot.app().clone();
         if let Some(user) = &self.user {
-            return Err(format!("Already signed in as user {}", user.id));
+            return Err(SigninError::AlreadySignedIn {
+                user: user.id.clone(),
+            });
         }
         let to_sign = user_string_to_sign(self.socket_id.as_str(), user_data);
         if !verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) {
-            return Err(format!(
-                "Received invalid Auth: the signature does not match socket_id {} and user_data",
-                self.socket_id
-            ));
+            return Err(SigninError::InvalidAuth {
+                socket_id: self.socket_id.clone(),
+            });
         }
-        let user = SignedInUser::from_user_data(user_data)?;
+        let user = SignedInUser::from_user_data(user_data).map_err(SigninError::BadUserData)?;
         self.outbox.send(Frame::from(signin_success_frame(user_data)));
         if user.watchlist_dropped > 0 {
-            self.send_error(
-                Some(ErrorCode::WatchlistLimit),
-                &format!("Watchlist limit exceeded: only the first {MAX_WATCHLIST} user ids are watched"),
-            );
+            self.refuse(&WatchlistCut { max: MAX_WATCHLIST });
         }
-        app.users.sign_in(self.id, &self.outbox, &user, &app.remote);
+        app.sign_in(self.id, &self.outbox, &user);
         self.user = Some(user);
-        app.cluster.state_changed(&app.config.key);
+        Ok(())
+    }
+
+    /// A `pusher:unsubscribe`, counted against the subscription rate.
+    pub(crate) fn unsubscribe_request(&mut self, channel: &str) -> Result<(), SubscribeError> {
+        self.admit_subscription_request()?;
+        self.unsubscribe(channel);
         Ok(())
     }
 
@@ -336,46 +257,41 @@ impl Session {
         self.slot.app().leave(self.id, &channel, user_id.as_deref());
     }
 
-    fn client_event(&mut self, event: ClientEvent) -> Result<(), (Option<ErrorCode>, String)> {
-        let reject = |m: &str| Err((None, format!("Client event rejected - {m}")));
+    /// A client event: webman/push's checks in its order, then relayed to the channel's
+    /// other subscribers (and the cluster) and reported to the observer.
+    pub(crate) fn client_event(&mut self, event: ClientEvent) -> Result<(), ClientEventError> {
         let app = self.slot.app().clone();
         let kind = ChannelKind::of(&event.channel);
         if !kind.allows_client_events() {
-            return reject("only supported on private and presence channels");
+            return Err(ClientEventError::WrongChannelKind);
         }
         let Some((channel, user_id)) = self.channels.iter().find(|(c, _)| c.as_str() == event.channel) else {
-            return reject("you didn't subscribe this channel");
+            return Err(ClientEventError::NotSubscribed);
         };
         if !event.event.starts_with("client-") {
-            return reject("client events must be prefixed by 'client-'");
+            return Err(ClientEventError::NotClientPrefixed);
         }
         if !app.config.client_events {
-            return reject("client events are disabled for this app");
+            return Err(ClientEventError::Disabled);
         }
         if event.event.len() > app.config.max_event_name_length {
-            return reject(&format!(
-                "event name is longer than {} characters",
-                app.config.max_event_name_length
-            ));
+            return Err(ClientEventError::EventNameTooLong {
+                max: app.config.max_event_name_length,
+            });
         }
         if event.data.len() > app.config.max_event_payload {
-            return reject(&format!(
-                "data is larger than {} bytes",
-                app.config.max_event_payload
-            ));
+            return Err(ClientEventError::DataTooLarge {
+                max: app.config.max_event_payload,
+            });
         }
         if !self
             .client_event_rate
             .admit(app.config.client_event_rate, Instant::now())
         {
             app.counters.rate_limited();
-            return Err((
-                Some(ErrorCode::ClientEventRateLimit),
-                format!(
-                    "Client event rejected - rate limit of {} events per second exceeded",
-                    app.config.client_event_rate
-                ),
-            ));
+            return Err(ClientEventError::RateLimited {
+                rate: app.config.client_event_rate,
+            });
         }
         let publish = Publish {
             channel: channel.clone(),
@@ -386,7 +302,7 @@ impl Session {
             from_client: true,
         };
         app.publish(&publish);
-        app.observer.notify(ChannelEvent::ClientEvent {
+        app.notify_observer(ChannelEvent::ClientEvent {
             channel: publish.channel,
             event: publish.event,
             data: publish.data,
@@ -404,56 +320,8 @@ impl Drop for Session {
             app.leave(self.id, &channel, user_id.as_deref());
         }
         if let Some(user) = self.user.take() {
-            app.users.sign_out(self.id, &user, &app.remote);
+            app.sign_out(self.id, &user);
         }
-        app.cluster.state_changed(&app.config.key);
-    }
-}
-
-impl AppHub {
-    /// Removes connection `id` from `channel`, announcing `member_removed` on a user's last socket
-    /// and dropping the channel when it empties.
-    fn leave(&self, id: u64, channel: &ChannelName, user_id: Option<&str>) {
-        let mut shard = self.shard(channel.as_str()).write();
-        let Some(entry) = shard.get_mut(channel.as_str()) else {
-            return;
-        };
-        if entry.subscribers.remove(&id).is_none() {
-            return;
-        }
-        if let (Some(presence), Some(user_id)) = (entry.presence.as_mut(), user_id) {
-            if presence.leave(user_id) && !self.remote.read().has_member(channel.as_str(), user_id) {
-                self.observer.notify(ChannelEvent::MemberRemoved {
-                    channel: channel.clone(),
-                    user_id: user_id.to_owned(),
-                });
-                let removed = internal_frame(
-                    channel,
-                    "pusher_internal:member_removed",
-                    PresenceMember::removed_data(user_id),
-                );
-                for sub in entry.subscribers.values() {
-                    sub.outbox.send(removed.clone());
-                }
-            }
-        }
-        if entry.subscribers.is_empty() {
-            shard.remove(channel.as_str());
-            if !self.remote.read().occupied(channel.as_str()) {
-                self.observer.notify(ChannelEvent::Vacated {
-                    channel: channel.clone(),
-                });
-            }
-        } else if self.config.subscription_count && entry.presence.is_none() {
-            let remote = self.remote.read().subscriptions(channel.as_str());
-            if let Some(count) = entry.announce_count(channel, remote, Instant::now()) {
-                self.observer.notify(ChannelEvent::SubscriptionCount {
-                    channel: channel.clone(),
-                    count,
-                });
-            }
-        }
-        drop(shard);
-        self.cluster.state_changed(&self.config.key);
+        app.state_changed();
     }
 }

@@ -1,6 +1,8 @@
 //! Hub behaviour, driven through sessions with a recording outbox in place of a socket.
 
 use super::*;
+use crate::protocol::message::{error_frame, ClientEvent, SubscribeRequest};
+use crate::protocol::ErrorCode;
 use parking_lot::Mutex;
 
 #[derive(Default)]
@@ -98,21 +100,49 @@ fn publish_skips_the_excluded_socket() {
     assert_eq!(out_b.take().len(), 1);
 }
 
+fn request(channel: &str, auth: Option<&str>) -> SubscribeRequest {
+    SubscribeRequest {
+        channel: channel.into(),
+        auth: auth.map(str::to_owned),
+        channel_data: None,
+    }
+}
+
 #[test]
 fn private_channel_needs_a_valid_auth_and_the_error_leaks_no_signature() {
     let app = test_app();
     let (mut s, out) = connect(&app, 1);
-    s.handle_text(r#"{"event":"pusher:subscribe","data":{"channel":"private-a","auth":"key:00"}}"#);
-    let frames = out.take();
-    assert_eq!(frames.len(), 1);
-    assert!(frames[0].contains("Received invalid Auth"), "{}", frames[0]);
+    let refused = s.subscribe(request("private-a", Some("key:00")));
+    assert!(
+        matches!(&refused, Err(SubscribeError::InvalidAuth { channel, .. }) if channel == "private-a"),
+        "{refused:?}"
+    );
     let good = crate::protocol::signature::auth_token("key", "secret", "1.1:private-a");
-    assert!(!frames[0].contains(good.split(':').nth(1).unwrap()));
+    let told = refused.unwrap_err().to_string();
+    assert!(!told.contains(good.split(':').nth(1).unwrap()), "{told}");
+    assert!(out.take().is_empty());
     assert_eq!(app.stats().channels, 0);
-    s.handle_text(&format!(
-        r#"{{"event":"pusher:subscribe","data":{{"channel":"private-a","auth":"{good}"}}}}"#
-    ));
+    assert_eq!(s.subscribe(request("private-a", Some(&good))), Ok(()));
     assert!(out.take()[0].contains("subscription_succeeded"));
+}
+
+#[test]
+fn a_refusal_reaches_the_client_as_a_pusher_error_with_its_code_and_text() {
+    let app = app(AppConfig {
+        key: "key".into(),
+        secret: "secret".into(),
+        max_channels_per_connection: 1,
+        ..AppConfig::default()
+    });
+    let (mut s, out) = connect(&app, 1);
+    subscribe(&mut s, "a");
+    out.take();
+    subscribe(&mut s, "b");
+    let refusal = SubscribeError::TooManyChannels { max: 1 };
+    assert_eq!(out.take(), vec![error_frame(Some(4303), &refusal.to_string())]);
+    s.handle_text(r#"{"event":"client-x","channel":"a"}"#);
+    let refusal = ClientEventError::WrongChannelKind;
+    assert_eq!(out.take(), vec![error_frame(None, &refusal.to_string())]);
 }
 
 #[test]
@@ -169,22 +199,33 @@ fn unsubscribing_a_channel_never_joined_is_a_no_op() {
     assert_eq!(app.subscription_count("presence-r"), 1);
 }
 
+fn client_event(event: &str, channel: &str) -> ClientEvent {
+    ClientEvent {
+        event: event.into(),
+        channel: channel.into(),
+        data: "{}".into(),
+    }
+}
+
 #[test]
 fn client_events_follow_webman_check_order() {
     let app = test_app();
     let (mut s, out) = connect(&app, 1);
-    let err = |out: &RecordingOutbox| out.take().pop().unwrap_or_default();
-    s.handle_text(r#"{"event":"foo","channel":"public"}"#);
-    assert!(err(&out).contains("only supported on private and presence channels"));
-    s.handle_text(r#"{"event":"client-a","channel":"private-x"}"#);
-    assert!(err(&out).contains("you didn't subscribe this channel"));
+    assert_eq!(
+        s.client_event(client_event("foo", "public")),
+        Err(ClientEventError::WrongChannelKind)
+    );
+    assert_eq!(
+        s.client_event(client_event("client-a", "private-x")),
+        Err(ClientEventError::NotSubscribed)
+    );
     let good = crate::protocol::signature::auth_token("key", "secret", "1.1:private-x");
-    s.handle_text(&format!(
-        r#"{{"event":"pusher:subscribe","data":{{"channel":"private-x","auth":"{good}"}}}}"#
-    ));
+    assert_eq!(s.subscribe(request("private-x", Some(&good))), Ok(()));
     out.take();
-    s.handle_text(r#"{"event":"foo","channel":"private-x"}"#);
-    assert!(err(&out).contains("client events must be prefixed by 'client-'"));
+    assert_eq!(
+        s.client_event(client_event("foo", "private-x")),
+        Err(ClientEventError::NotClientPrefixed)
+    );
 }
 
 #[test]
@@ -206,8 +247,10 @@ fn client_events_reach_others_not_the_sender_and_are_rate_limited() {
         got[0],
         r#"{"event":"client-t","data":"{\"x\":1}","channel":"presence-r","user_id":"a"}"#
     );
-    a.handle_text(r#"{"event":"client-t","channel":"presence-r","data":{"x":1}}"#);
-    assert!(out_a.take()[0].contains("4301"));
+    assert_eq!(
+        a.client_event(client_event("client-t", "presence-r")),
+        Err(ClientEventError::RateLimited { rate: 10 })
+    );
     assert!(out_b.take().is_empty());
 }
 
@@ -267,11 +310,10 @@ fn a_subscribe_over_max_channels_per_connection_is_refused_and_unsubscribing_fre
     subscribe(&mut s, "a");
     subscribe(&mut s, "b");
     out.take();
-    subscribe(&mut s, "c");
-    let refused = out.take();
-    assert_eq!(refused.len(), 1);
-    assert!(refused[0].contains(r#""code":4303"#), "{}", refused[0]);
-    assert!(refused[0].contains("maximum of 2 channels"), "{}", refused[0]);
+    assert_eq!(
+        s.subscribe(request("c", None)),
+        Err(SubscribeError::TooManyChannels { max: 2 })
+    );
     assert!(!app.is_occupied("c"));
     subscribe(&mut s, "a");
     assert!(
@@ -297,14 +339,10 @@ fn subscribes_and_unsubscribes_over_subscription_rate_get_4301_and_are_ignored()
     unsubscribe(&mut s, "a");
     subscribe(&mut s, "b");
     out.take();
-    subscribe(&mut s, "c");
-    unsubscribe(&mut s, "b");
-    let refused = out.take();
-    assert_eq!(refused.len(), 2, "{refused:?}");
-    for frame in &refused {
-        assert!(frame.contains(r#""code":4301"#), "{frame}");
-        assert!(frame.contains("rate limit of 3 "), "{frame}");
-    }
+    let refused = Err(SubscribeError::RateLimited { rate: 3 });
+    assert_eq!(s.subscribe(request("c", None)), refused);
+    assert_eq!(s.unsubscribe_request("b"), refused);
+    assert!(out.take().is_empty());
     assert!(!app.is_occupied("c"), "the refused subscribe was ignored");
     assert!(app.is_occupied("b"), "the refused unsubscribe was ignored");
 }

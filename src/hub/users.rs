@@ -4,7 +4,8 @@
 //! one of their connections is signed in; connections that listed them in their watchlist are
 //! told when that changes (`pusher_internal:watchlist_events`).
 
-use super::remote::RemoteNodes;
+use super::error::UserDataError;
+use super::remote::{Origin, RemoteNodes, Subject};
 use super::{Frame, Outbox, UserId};
 use crate::protocol::message::{error_frame, watchlist_frame};
 use crate::protocol::ErrorCode;
@@ -27,14 +28,14 @@ pub struct SignedInUser {
 
 impl SignedInUser {
     /// Parses `user_data`: `id` must be a non-empty string (a number is accepted as its digits).
-    pub fn from_user_data(user_data: &str) -> Result<SignedInUser, String> {
+    pub fn from_user_data(user_data: &str) -> Result<SignedInUser, UserDataError> {
         let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(user_data) else {
-            return Err("Invalid user_data: expected a JSON object".into());
+            return Err(UserDataError::NotAnObject);
         };
         let id = match obj.get("id") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
-            _ => return Err("Invalid user_data: id must be a non-empty string".into()),
+            _ => return Err(UserDataError::NoId),
         };
         let mut watchlist: Vec<UserId> = match obj.get("watchlist") {
             None | Some(Value::Null) => Vec::new(),
@@ -46,7 +47,7 @@ impl SignedInUser {
                     _ => None,
                 })
                 .collect(),
-            Some(_) => return Err("Invalid user_data: watchlist must be an array of user ids".into()),
+            Some(_) => return Err(UserDataError::WatchlistNotAnArray),
         };
         let watchlist_dropped = watchlist.len().saturating_sub(MAX_WATCHLIST);
         watchlist.truncate(MAX_WATCHLIST);
@@ -91,7 +92,7 @@ impl Users {
         let mut reg = self.registry.lock();
         let sockets = reg.online.entry(user.id.clone()).or_default();
         sockets.push(conn.clone());
-        if sockets.len() == 1 && !remote.read().user_online(&user.id) {
+        if sockets.len() == 1 && remote.read().is_news(Subject::User(&user.id), Origin::Here) {
             notify(&reg, &user.id, true);
         }
         for watched in &user.watchlist {
@@ -106,7 +107,7 @@ impl Users {
                 .watchlist
                 .iter()
                 .map(String::as_str)
-                .partition(|w| reg.online.contains_key(*w) || remote.user_online(w));
+                .partition(|w| reg.online.contains_key(*w) || remote.holds(Subject::User(w), None));
             outbox.send(Frame::from(watchlist_frame(&online, &offline)));
         }
     }
@@ -118,7 +119,7 @@ impl Users {
             sockets.retain(|c| c.id != id);
             if sockets.is_empty() {
                 reg.online.remove(&user.id);
-                if !remote.read().user_online(&user.id) {
+                if remote.read().is_news(Subject::User(&user.id), Origin::Here) {
                     notify(&reg, &user.id, false);
                 }
             }
@@ -148,11 +149,15 @@ impl Users {
         sockets.len()
     }
 
-    /// Another node's user came online or went offline: tell local watchers, unless the user is
-    /// signed in here too.
-    pub fn remote_presence_changed(&self, user: &str, online: bool) {
+    /// A user came online or went offline on `node`: tell local watchers, unless the user is
+    /// signed in here or on another node too.
+    pub fn remote_user_changed(&self, user: &str, online: bool, node: &str, remote: &RwLock<RemoteNodes>) {
         let reg = self.registry.lock();
-        if !reg.online.contains_key(user) {
+        let origin = Origin::Node {
+            node,
+            held_here: reg.online.contains_key(user),
+        };
+        if remote.read().is_news(Subject::User(user), origin) {
             notify(&reg, user, online);
         }
     }
@@ -183,9 +188,14 @@ mod tests {
 
     #[test]
     fn user_data_needs_an_id() {
-        assert!(SignedInUser::from_user_data(r#"{"id":""}"#).is_err());
-        assert!(SignedInUser::from_user_data(r#"{"name":"x"}"#).is_err());
-        assert!(SignedInUser::from_user_data("nope").is_err());
+        let refused = |data: &str| SignedInUser::from_user_data(data).err();
+        assert_eq!(refused(r#"{"id":""}"#), Some(UserDataError::NoId));
+        assert_eq!(refused(r#"{"name":"x"}"#), Some(UserDataError::NoId));
+        assert_eq!(refused("nope"), Some(UserDataError::NotAnObject));
+        assert_eq!(
+            refused(r#"{"id":"a","watchlist":"b"}"#),
+            Some(UserDataError::WatchlistNotAnArray)
+        );
         assert_eq!(SignedInUser::from_user_data(r#"{"id":5}"#).unwrap().id, "5");
     }
 
