@@ -11,6 +11,7 @@ pub mod origin;
 pub mod request_path;
 pub mod signature;
 pub mod socket_id;
+pub mod webhook;
 
 pub use channel::{ChannelKind, ChannelName};
 pub use error::ErrorCode;
