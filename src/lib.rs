@@ -8,9 +8,11 @@
 //! - [`server`]: the transports (WebSocket server, HTTP API) on a tokio runtime that the embedding
 //!   process starts after it has forked.
 //! - [`api_client`]: the blocking HTTP client the PHP `Api` class publishes with.
+//! - [`clock`]: the wall clock the server and the `Api` sign and check timestamps with.
 //! - `php` (feature `php`): the thin ext-php-rs binding; nothing below it knows PHP exists.
 
 pub mod api_client;
+pub mod clock;
 pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;

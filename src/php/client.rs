@@ -8,7 +8,7 @@
 
 use crate::api_client::{self, Peer};
 use crate::protocol::signature::sign_api_request;
-use crate::server::unix_now;
+use crate::clock::unix_now;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
