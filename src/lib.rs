@@ -7,6 +7,8 @@
 //!   frames to an [`hub::Outbox`] and has one seam ([`hub::ClusterAdapter`]) for a multi-node adapter.
 //! - [`server`]: the transports (WebSocket server, HTTP API) on a tokio runtime that the embedding
 //!   process starts after it has forked.
+//! - [`sdk`]: the publisher's side (event bodies, auth answers, encrypted-channel envelopes, webhook
+//!   checks) in plain Rust, as the PHP `Api` class computes it; no I/O, no PHP.
 //! - [`api_client`]: the blocking HTTP client the PHP `Api` class publishes with.
 //! - [`clock`]: the wall clock the server and the `Api` sign and check timestamps with.
 //! - `php` (feature `php`): the thin ext-php-rs binding; nothing below it knows PHP exists.
@@ -18,6 +20,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod hub;
 pub mod protocol;
+pub mod sdk;
 pub mod server;
 
 #[cfg(feature = "php")]
