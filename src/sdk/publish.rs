@@ -45,7 +45,9 @@ pub fn trigger_body(event: &str, channels: &[String], data: &str, extra: &[(Stri
         + data.len()
         + channels.iter().map(|c| c.len() + 3).sum::<usize>()
         + extra.iter().map(|(k, v)| k.len() + v.len() + 6).sum::<usize>();
-    let mut out = Vec::with_capacity(len + data.len() / 8);
+    // Room for data's escapes too: it is JSON, full of quotes.
+    let escapes = data.bytes().filter(|b| matches!(b, b'"' | b'\\')).count();
+    let mut out = Vec::with_capacity(len + escapes);
     out.extend_from_slice(b"{\"name\":");
     push_str(&mut out, given("name").unwrap_or(event));
     out.extend_from_slice(b",\"channels\":");
