@@ -20,10 +20,10 @@ use crate::protocol::request_path::encode_segment;
 use crate::sdk::auth::{self, Credentials};
 use crate::sdk::encryption::{self, EncryptError, MasterKey};
 use crate::sdk::publish::{self, check_channel, check_socket_id};
+use crate::sdk::settings::ApiSettings;
 use crate::sdk::webhook;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
-use std::time::Duration;
 
 #[php_class]
 #[php(name = "Webman\\Push\\Api")]
@@ -45,54 +45,27 @@ impl Api {
         app_secret: &Zval,
         options: Option<&Zval>,
     ) -> PhpResult<Self> {
-        let address = coerce(api_address, "api_address")?
-            .trim_end_matches('/')
-            .to_owned();
-        // The address becomes the Host header and the start of every request line.
-        let scheme_ok = address.starts_with("http://")
-            || address.starts_with("https://")
-            || address.starts_with("unix:///");
-        if !scheme_ok || address.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err(push_error(format!(
-                "Invalid api_address {address:?}: expected http://host:port or unix:///path/to/socket"
-            )));
-        }
+        let address = coerce(api_address, "api_address")?;
         let key = coerce(app_key, "app_key")?;
         let secret = coerce(app_secret, "app_secret")?;
-        if key.is_empty() || secret.is_empty() {
-            return Err(push_error("app_key and app_secret must not be empty"));
-        }
         let options = string_pairs(options)?;
-        let option = |name: &str| options.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        let timeout = match option("timeout") {
-            Some(t) => t
-                .parse::<f64>()
-                .ok()
-                .filter(|t| *t > 0.0 && *t < 3600.0)
-                .ok_or_else(|| push_error("Invalid timeout: expected seconds greater than 0"))?,
-            None => 2.0,
-        };
-        let master_key = match option("encryption_master_key_base64") {
-            Some(b64) => Some(MasterKey::from_base64(b64).map_err(invalid)?),
-            None => None,
-        };
+        let settings = ApiSettings::new(&address, key, secret, &options).map_err(invalid)?;
         // Verification stays on: a self-signed setup names its CA instead of turning it off.
-        let agent = match option("ca_file") {
-            Some(path) => Some(super::client::agent_trusting(path).map_err(push_error)?),
+        let agent = match options.iter().find(|(k, _)| k == "ca_file") {
+            Some((_, path)) => Some(super::client::agent_trusting(path).map_err(push_error)?),
             None => None,
         };
-        let app_id = option("app_id").unwrap_or("1024");
         Ok(Api {
             endpoint: Endpoint {
-                address,
-                base_path: format!("/apps/{}", encode_segment(app_id)),
-                key,
-                secret,
-                timeout: Duration::from_secs_f64(timeout),
+                address: settings.address,
+                base_path: settings.base_path,
+                key: settings.key,
+                secret: settings.secret,
+                timeout: settings.timeout,
                 agent,
                 last_error: Default::default(),
             },
-            master_key,
+            master_key: settings.master_key,
         })
     }
 
