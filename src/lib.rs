@@ -8,15 +8,20 @@
 //!   Each app's channels are one table; refusals are typed errors ([`hub::error`]).
 //! - [`server`]: the transports (WebSocket server, HTTP API) on a tokio runtime that the embedding
 //!   process starts after it has forked.
+//! - [`sdk`]: the publisher's side (event bodies, auth answers, encrypted-channel envelopes, webhook
+//!   checks) in plain Rust, as the PHP `Api` class computes it; no I/O, no PHP.
 //! - [`api_client`]: the blocking HTTP client the PHP `Api` class publishes with.
+//! - [`clock`]: the wall clock the server and the `Api` sign and check timestamps with.
 //! - `php` (feature `php`): the thin ext-php-rs binding; nothing below it knows PHP exists.
 
 pub mod api_client;
+pub mod clock;
 pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hub;
 pub mod protocol;
+pub mod sdk;
 pub mod server;
 
 #[cfg(feature = "php")]

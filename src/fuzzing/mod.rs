@@ -288,7 +288,7 @@ pub fn api_body(data: &[u8]) {
     } else {
         "/apps/1/batch_events"
     };
-    let query = sign_api_request(KEY, SECRET, "POST", path, body, crate::server::unix_now(), &[]);
+    let query = sign_api_request(KEY, SECRET, "POST", path, body, crate::clock::unix_now(), &[]);
     let authority = server.api_addr().to_string();
     let target = format!("{path}?{query}");
     let answer = crate::api_client::request(&authority, "POST", &target, body, Duration::from_secs(10))

@@ -4,64 +4,33 @@
 //! `getChannelInfo` → stdClass|false, `get`/`getChannels` → `['body','status','result']`), and
 //! the methods pusher-http-php users expect are there too. Every `$data` is JSON-encoded by PHP's
 //! own `json_encode` (a string included, as webman/push does), so clients decode what PHP sent.
+//!
+//! This file only converts: bodies, auth answers, encryption and webhook checks are
+//! [`crate::sdk`]'s, requests go through [`super::client`], and the zval conversions are in
+//! [`super::api_values`]. A request that got no answer returns false (status 0 from `get()`, with
+//! `'error'`), and `lastError()` says why.
 
-use super::client::{Endpoint, Reply};
-use super::{call_php, json_encode, php_array, push_error, string_zval, JSON_UNESCAPED};
-use crate::protocol::channel::SERVER_TO_USER_PREFIX;
-use crate::protocol::request_path::{encode_path, encode_segment};
-use crate::protocol::signature::{
-    auth_token, channel_string_to_sign, user_string_to_sign, verify_hmac_sha256_hex,
+use super::api_values::{
+    coerce, decoded_or_false, false_zval, invalid, publish_result, reply_array, request_path, sodium_seal,
+    string_pairs,
 };
-use crate::protocol::{ChannelKind, ChannelName, SocketId};
+use super::client::Endpoint;
+use super::{call_php, json_encode, php_array, push_error, string_zval, JSON_UNESCAPED};
+use crate::protocol::request_path::encode_segment;
+use crate::sdk::auth::{self, Credentials};
+use crate::sdk::encryption::{self, EncryptError, MasterKey};
+use crate::sdk::publish::{self, check_channel, check_socket_id};
+use crate::sdk::settings::ApiSettings;
+use crate::sdk::webhook;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
-use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
-use std::time::Duration;
 
 #[php_class]
 #[php(name = "Webman\\Push\\Api")]
 pub struct Api {
     endpoint: Endpoint,
     /// For `private-encrypted-` channels: derives each channel's key (as the Pusher SDKs do).
-    encryption_master_key: Option<Vec<u8>>,
-}
-
-fn coerce(z: &Zval, what: &str) -> PhpResult<String> {
-    z.coerce_to_string()
-        .ok_or_else(|| push_error(format!("Invalid {what}: expected a string")))
-}
-
-fn valid_channel(channel: &str) -> PhpResult<()> {
-    ChannelName::parse(channel, usize::MAX)
-        .map(|_| ())
-        .map_err(|_| push_error(format!("Invalid channel name {channel}")))
-}
-
-fn valid_socket_id(socket_id: &str) -> PhpResult<()> {
-    SocketId::parse(socket_id)
-        .map(|_| ())
-        .ok_or_else(|| push_error(format!("Invalid socket ID {socket_id}")))
-}
-
-/// Reads an options/params array into (key, value) strings; arrays are comma-joined as webman does.
-fn string_pairs(params: Option<&Zval>) -> PhpResult<Vec<(String, String)>> {
-    let Some(table) = params.and_then(Zval::array) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for (key, value) in table.iter() {
-        let value = match value.array() {
-            Some(list) => list
-                .values()
-                .filter_map(Zval::coerce_to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-            None => coerce(value, "parameter")?,
-        };
-        out.push((key.to_string(), value));
-    }
-    Ok(out)
+    master_key: Option<MasterKey>,
 }
 
 #[php_impl]
@@ -76,67 +45,32 @@ impl Api {
         app_secret: &Zval,
         options: Option<&Zval>,
     ) -> PhpResult<Self> {
-        let address = coerce(api_address, "api_address")?
-            .trim_end_matches('/')
-            .to_owned();
-        // The address becomes the Host header and the start of every request line.
-        let scheme_ok = address.starts_with("http://")
-            || address.starts_with("https://")
-            || address.starts_with("unix:///");
-        if !scheme_ok || address.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err(push_error(format!(
-                "Invalid api_address {address:?}: expected http://host:port or unix:///path/to/socket"
-            )));
-        }
+        let address = coerce(api_address, "api_address")?;
         let key = coerce(app_key, "app_key")?;
         let secret = coerce(app_secret, "app_secret")?;
-        if key.is_empty() || secret.is_empty() {
-            return Err(push_error("app_key and app_secret must not be empty"));
-        }
-        let options: Map<String, Value> = string_pairs(options)?
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        let option = |name: &str| options.get(name).and_then(Value::as_str);
-        let timeout = match option("timeout") {
-            Some(t) => t
-                .parse::<f64>()
-                .ok()
-                .filter(|t| *t > 0.0 && *t < 3600.0)
-                .ok_or_else(|| push_error("Invalid timeout: expected seconds greater than 0"))?,
-            None => 2.0,
-        };
-        let encryption_master_key = match option("encryption_master_key_base64") {
-            Some(b64) => {
-                let key = base64_decode(b64).filter(|k| k.len() == 32).ok_or_else(|| {
-                    push_error("encryption_master_key_base64 must be 32 bytes, base64-encoded")
-                })?;
-                Some(key)
-            }
-            None => None,
-        };
+        let options = string_pairs(options)?;
+        let settings = ApiSettings::new(&address, key, secret, &options).map_err(invalid)?;
         // Verification stays on: a self-signed setup names its CA instead of turning it off.
-        let agent = match option("ca_file") {
-            Some(path) => Some(super::client::agent_trusting(path).map_err(push_error)?),
+        let agent = match options.iter().find(|(k, _)| k == "ca_file") {
+            Some((_, path)) => Some(super::client::agent_trusting(path).map_err(push_error)?),
             None => None,
         };
-        let app_id = option("app_id").unwrap_or("1024");
         Ok(Api {
             endpoint: Endpoint {
-                address,
-                base_path: format!("/apps/{}", encode_segment(app_id)),
-                key,
-                secret,
-                timeout: Duration::from_secs_f64(timeout),
+                address: settings.address,
+                base_path: settings.base_path,
+                key: settings.key,
+                secret: settings.secret,
+                timeout: settings.timeout,
                 agent,
                 last_error: Default::default(),
             },
-            encryption_master_key,
+            master_key: settings.master_key,
         })
     }
 
-    /// Why the last request got no answer (it returned false, or status 0), e.g. a failed
-    /// certificate verification; null when the last request was answered.
+    /// Why the last request got no answer (it returned false, or status 0), e.g. a refused
+    /// connection or a failed certificate verification; null when the last request was answered.
     pub fn last_error(&self) -> Option<String> {
         self.endpoint.last_error.lock().clone()
     }
@@ -161,25 +95,16 @@ impl Api {
                 .collect::<PhpResult<_>>()?,
             None => vec![coerce(channels, "channels")?],
         };
-        let mut body = json!({ "name": coerce(event, "event")?, "channels": channels });
-        body["data"] = Value::String(self.encode_data(&channels, data)?);
-        let mut info = None;
-        match socket_id.filter(|z| !z.is_null()) {
-            Some(params) if params.array().is_some() => {
-                for (k, v) in string_pairs(Some(params))? {
-                    if k == "info" {
-                        info = Some(v.clone());
-                    }
-                    body[k] = Value::String(v);
-                }
-            }
-            Some(sid) => body["socket_id"] = Value::String(coerce(sid, "socket_id")?),
-            None => {}
-        }
-        let reply = self
-            .endpoint
-            .request("POST", "/events", &[], body.to_string().as_bytes());
-        self.publish_result(reply, info.is_some())
+        let event = coerce(event, "event")?;
+        let data = self.encode_data(&channels, data)?;
+        let extra = match socket_id.filter(|z| !z.is_null()) {
+            Some(params) if params.array().is_some() => string_pairs(Some(params))?,
+            Some(sid) => vec![("socket_id".to_owned(), coerce(sid, "socket_id")?)],
+            None => Vec::new(),
+        };
+        let body = publish::trigger_body(&event, &channels, &data, &extra);
+        let reply = self.endpoint.request("POST", "/events", &[], &body);
+        publish_result(reply, publish::wants_info(&extra))
     }
 
     /// Publishes several events in one request: a list of `['channel','name','data'[,'socket_id','info']]`.
@@ -187,43 +112,39 @@ impl Api {
         let list = batch
             .array()
             .ok_or_else(|| push_error("triggerBatch expects a list of events"))?;
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(list.len());
         let mut wants_info = false;
         for item in list.values() {
             let table = item
                 .array()
                 .ok_or_else(|| push_error("Each batch event must be an array"))?;
-            let mut event = Map::new();
+            let mut event = Vec::with_capacity(table.len());
             for (k, v) in table.iter() {
                 let k = k.to_string();
-                let value = if k == "data" {
-                    if already_encoded == Some(true) {
-                        coerce(v, "data")?
-                    } else {
+                let value = match k.as_str() {
+                    "data" if already_encoded == Some(true) => coerce(v, "data")?,
+                    "data" => {
                         let channel = table
                             .get("channel")
                             .and_then(Zval::coerce_to_string)
                             .unwrap_or_default();
                         self.encode_data(&[channel], v)?
                     }
-                } else {
-                    coerce(v, &k)?
+                    _ => coerce(v, &k)?,
                 };
-                wants_info |= k == "info";
-                event.insert(k, Value::String(value));
+                event.push((k, value));
             }
-            events.push(Value::Object(event));
+            wants_info |= publish::wants_info(&event);
+            events.push(event);
         }
-        let body = json!({ "batch": events }).to_string();
-        let reply = self
-            .endpoint
-            .request("POST", "/batch_events", &[], body.as_bytes());
-        self.publish_result(reply, wants_info)
+        let body = publish::batch_body(&events);
+        let reply = self.endpoint.request("POST", "/batch_events", &[], &body);
+        publish_result(reply, wants_info)
     }
 
     /// Sends an event to every connection signed in as `$user_id`.
     pub fn send_to_user(&self, user_id: &Zval, event: &Zval, data: &Zval) -> PhpResult<Zval> {
-        let channel = string_zval(&format!("{SERVER_TO_USER_PREFIX}{}", coerce(user_id, "user_id")?))?;
+        let channel = string_zval(&publish::user_channel(&coerce(user_id, "user_id")?))?;
         self.trigger(&channel, event, data, None)
     }
 
@@ -234,7 +155,8 @@ impl Api {
         Ok(self.endpoint.request("POST", &path, &[], b"{}").status == 200)
     }
 
-    /// Signed GET of any API path: `['body' => …, 'status' => …, 'result' => decoded (on 200)]`.
+    /// Signed GET of any API path: `['body' => …, 'status' => …, 'result' => decoded (on 200)]`,
+    /// and `'error' => why` when the server could not be reached (status 0).
     pub fn get(&self, path: &Zval, params: Option<&Zval>) -> PhpResult<Zval> {
         let path = request_path(path)?;
         let reply = self.endpoint.request("GET", &path, &string_pairs(params)?, b"");
@@ -254,14 +176,9 @@ impl Api {
     /// Channel attributes as a stdClass (`->occupied`, `->user_count`, `->subscription_count`), or false.
     pub fn get_channel_info(&self, channel: &Zval, params: Option<&Zval>) -> PhpResult<Zval> {
         let channel = coerce(channel, "channel")?;
-        valid_channel(&channel)?;
-        let reply = self.endpoint.request(
-            "GET",
-            &format!("/channels/{}", encode_segment(&channel)),
-            &string_pairs(params)?,
-            b"",
-        );
-        decoded_or_false(reply)
+        check_channel(&channel).map_err(invalid)?;
+        let path = format!("/channels/{}", encode_segment(&channel));
+        decoded_or_false(self.endpoint.request("GET", &path, &string_pairs(params)?, b""))
     }
 
     /// The channel list, as webman/push returns it: `get('/channels', $params)`.
@@ -275,13 +192,9 @@ impl Api {
     /// A presence channel's members as a stdClass (`->users`, each with `->id`), or false.
     pub fn get_presence_users(&self, channel: &Zval) -> PhpResult<Zval> {
         let channel = coerce(channel, "channel")?;
-        valid_channel(&channel)?;
-        decoded_or_false(self.endpoint.request(
-            "GET",
-            &format!("/channels/{}/users", encode_segment(&channel)),
-            &[],
-            b"",
-        ))
+        check_channel(&channel).map_err(invalid)?;
+        let path = format!("/channels/{}/users", encode_segment(&channel));
+        decoded_or_false(self.endpoint.request("GET", &path, &[], b""))
     }
 
     /// The auth endpoint's answer for a private channel (or any channel with `$custom_data`).
@@ -293,27 +206,22 @@ impl Api {
     ) -> PhpResult<String> {
         let channel = coerce(channel, "channel")?;
         let socket_id = coerce(socket_id, "socket_id")?;
-        valid_channel(&channel)?;
-        valid_socket_id(&socket_id)?;
+        // Checked before `$custom_data` is read, so a bad name is what an app hears first.
+        check_channel(&channel).map_err(invalid)?;
+        check_socket_id(&socket_id).map_err(invalid)?;
         // webman/push tests `if ($custom_data)`: "" and "0" mean none.
         let custom = match custom_data.filter(|z| z.coerce_to_bool()) {
             Some(z) => Some(coerce(z, "custom_data")?),
             None => None,
         };
-        let signed = channel_string_to_sign(&socket_id, &channel, custom.as_deref());
-        let mut entries = vec![(
-            "auth",
-            string_zval(&auth_token(&self.endpoint.key, &self.endpoint.secret, &signed))?,
-        )];
-        if let Some(c) = &custom {
-            entries.push(("channel_data", string_zval(c)?));
-        }
-        if ChannelKind::of(&channel) == ChannelKind::PrivateEncrypted {
-            if let Some(secret) = self.channel_secret(&channel) {
-                entries.push(("shared_secret", string_zval(&base64_encode(&secret))?));
-            }
-        }
-        json_encode(&php_array(entries)?, 0)
+        auth::channel_auth(
+            self.credentials(),
+            &channel,
+            &socket_id,
+            custom.as_deref(),
+            self.master_key.as_ref(),
+        )
+        .map_err(invalid)
     }
 
     /// The auth endpoint's answer for a presence channel; `$user_info` is included only when truthy.
@@ -356,7 +264,7 @@ impl Api {
     /// The user-authentication endpoint's answer for `pusher:signin`; `$user_data` needs an `id`.
     pub fn authenticate_user(&self, socket_id: &Zval, user_data: &Zval) -> PhpResult<String> {
         let socket_id = coerce(socket_id, "socket_id")?;
-        valid_socket_id(&socket_id)?;
+        check_socket_id(&socket_id).map_err(invalid)?;
         let has_id = user_data
             .array()
             .and_then(|t| t.get("id"))
@@ -366,18 +274,7 @@ impl Api {
             return Err(push_error("user_data must be an array with a non-empty 'id'"));
         }
         let user_json = json_encode(user_data, 0)?;
-        let auth = auth_token(
-            &self.endpoint.key,
-            &self.endpoint.secret,
-            &user_string_to_sign(&socket_id, &user_json),
-        );
-        json_encode(
-            &php_array(vec![
-                ("auth", string_zval(&auth)?),
-                ("user_data", string_zval(&user_json)?),
-            ])?,
-            0,
-        )
+        auth::user_auth(self.credentials(), &socket_id, &user_json).map_err(invalid)
     }
 
     /// Checks a webhook request (`X-Pusher-Key`, `X-Pusher-Signature`, constant time) and returns
@@ -385,16 +282,8 @@ impl Api {
     pub fn verify_webhook(&self, headers: &Zval, body: &Zval) -> PhpResult<Zval> {
         let body = coerce(body, "body")?;
         let headers = string_pairs(Some(headers))?;
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
-        let genuine = header("x-pusher-key") == Some(self.endpoint.key.as_str())
-            && header("x-pusher-signature")
-                .is_some_and(|sig| verify_hmac_sha256_hex(&self.endpoint.secret, &body, sig));
-        if !genuine {
+        let app = self.credentials();
+        if webhook::verify(app.key, app.secret, &headers, &body).is_err() {
             return Ok(false_zval());
         }
         call_php("json_decode", vec![&string_zval(&body)?, &true])
@@ -402,114 +291,24 @@ impl Api {
 }
 
 impl Api {
+    fn credentials(&self) -> Credentials<'_> {
+        Credentials {
+            key: &self.endpoint.key,
+            secret: &self.endpoint.secret,
+        }
+    }
+
     /// `$data` as the string that goes into an event: JSON-encoded, and encrypted for a
     /// `private-encrypted-` channel.
     fn encode_data(&self, channels: &[String], data: &Zval) -> PhpResult<String> {
         let encoded = json_encode(data, JSON_UNESCAPED)?;
-        let encrypted: Vec<&String> = channels
-            .iter()
-            .filter(|c| ChannelKind::of(c) == ChannelKind::PrivateEncrypted)
-            .collect();
-        match encrypted.as_slice() {
-            [] => Ok(encoded),
-            [channel] if channels.len() == 1 => self.encrypt(channel, &encoded),
-            _ => Err(push_error(
-                "An encrypted channel must be the only channel of a trigger",
-            )),
+        match encryption::encrypted_channel(channels).map_err(invalid)? {
+            None => Ok(encoded),
+            Some(channel) => encryption::encrypt(self.master_key.as_ref(), channel, &encoded, sodium_seal)
+                .map_err(|e| match e {
+                    EncryptError::NoMasterKey(e) => invalid(e),
+                    EncryptError::Seal(e) => e,
+                }),
         }
     }
-
-    /// NaCl secretbox with the channel's key, via PHP's sodium, as `{"nonce","ciphertext"}`.
-    fn encrypt(&self, channel: &str, plaintext: &str) -> PhpResult<String> {
-        let key = self.channel_secret(channel).ok_or_else(|| {
-            push_error("Triggering on private-encrypted- channels needs encryption_master_key_base64")
-        })?;
-        let nonce = call_php("random_bytes", vec![&24i64])?;
-        let key = binary_zval(&key)?;
-        let sealed = call_php(
-            "sodium_crypto_secretbox",
-            vec![&string_zval(plaintext)?, &nonce, &key],
-        )?;
-        let nonce = nonce.binary::<u8>().unwrap_or_default();
-        let sealed = sealed
-            .binary::<u8>()
-            .ok_or_else(|| push_error("sodium_crypto_secretbox failed"))?;
-        Ok(json!({ "nonce": base64_encode(&nonce), "ciphertext": base64_encode(&sealed) }).to_string())
-    }
-
-    /// SHA-256 of channel name + master key: the key pusher-js receives as `shared_secret`.
-    fn channel_secret(&self, channel: &str) -> Option<Vec<u8>> {
-        let master = self.encryption_master_key.as_ref()?;
-        let mut h = Sha256::new();
-        h.update(channel.as_bytes());
-        h.update(master);
-        Some(h.finalize().to_vec())
-    }
-
-    fn publish_result(&self, reply: Reply, wants_info: bool) -> PhpResult<Zval> {
-        let mut z = Zval::new();
-        if !wants_info || reply.status != 200 {
-            z.set_bool(reply.status == 200);
-            return Ok(z);
-        }
-        call_php("json_decode", vec![&string_zval(&reply.body)?])
-    }
-}
-
-fn false_zval() -> Zval {
-    let mut z = Zval::new();
-    z.set_bool(false);
-    z
-}
-
-fn binary_zval(bytes: &[u8]) -> PhpResult<Zval> {
-    let mut z = Zval::new();
-    z.set_binary(bytes.to_vec());
-    Ok(z)
-}
-
-/// webman/push's shape: `['body' => string|false, 'status' => int, 'result' => array (on 200)]`.
-fn reply_array(reply: Reply) -> PhpResult<Zval> {
-    let mut status = Zval::new();
-    status.set_long(i64::from(reply.status));
-    let body = if reply.status == 0 {
-        false_zval()
-    } else {
-        string_zval(&reply.body)?
-    };
-    let mut entries = vec![("body", body), ("status", status)];
-    if reply.status == 200 {
-        entries.push((
-            "result",
-            call_php("json_decode", vec![&string_zval(&reply.body)?, &true])?,
-        ));
-    }
-    php_array(entries)
-}
-
-fn decoded_or_false(reply: Reply) -> PhpResult<Zval> {
-    if reply.status != 200 {
-        return Ok(false_zval());
-    }
-    call_php("json_decode", vec![&string_zval(&reply.body)?])
-}
-
-/// `get()`/`post()`'s `$path`, percent-encoded for the request line.
-fn request_path(path: &Zval) -> PhpResult<String> {
-    let path = coerce(path, "path")?;
-    encode_path(&path).map_err(|e| push_error(format!("Invalid path {path:?}: {e}")))
-}
-
-/// PHP's own base64, so the Api needs no extra crate for it.
-fn base64_encode(bytes: &[u8]) -> String {
-    binary_zval(bytes)
-        .and_then(|z| call_php("base64_encode", vec![&z]))
-        .ok()
-        .and_then(|z| z.string())
-        .unwrap_or_default()
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let z = call_php("base64_decode", vec![&string_zval(s).ok()?, &true]).ok()?;
-    z.binary::<u8>()
 }

@@ -7,8 +7,8 @@
 //! (and a process that may fork later) needs.
 
 use crate::api_client::{self, Peer};
+use crate::clock::unix_now;
 use crate::protocol::signature::sign_api_request;
-use crate::server::unix_now;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -28,10 +28,22 @@ macro_rules! with_timeouts {
     };
 }
 
-/// A finished request: HTTP status (0 when the server could not be reached) and body.
+/// A finished request: HTTP status and body, or status 0 and why there was no answer.
 pub(crate) struct Reply {
     pub status: u16,
     pub body: String,
+    /// Set exactly when `status` is 0: e.g. "connect to 127.0.0.1:3232 failed: Connection refused".
+    pub error: Option<String>,
+}
+
+impl Reply {
+    fn answered(status: u16, body: String) -> Reply {
+        Reply {
+            status,
+            body,
+            error: None,
+        }
+    }
 }
 
 fn agent() -> &'static ureq::Agent {
@@ -96,6 +108,20 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
+    /// Remembers the outcome for `lastError()` and hands the reply on.
+    fn record(&self, reply: Reply) -> Reply {
+        self.last_error.lock().clone_from(&reply.error);
+        reply
+    }
+
+    fn unanswered(&self, reason: String) -> Reply {
+        self.record(Reply {
+            status: 0,
+            body: String::new(),
+            error: Some(reason),
+        })
+    }
+
     /// Sends a signed request to `{base_path}{path}` with extra query `params`.
     pub fn request(&self, method: &str, path: &str, params: &[(String, String)], body: &[u8]) -> Reply {
         let full_path = format!("{}{path}", self.base_path);
@@ -115,20 +141,8 @@ impl Endpoint {
         if let Some((peer, prefix)) = direct {
             let target = format!("{prefix}{full_path}?{query}");
             return match api_client::request_to(peer, method, &target, body, self.timeout) {
-                Ok(r) => {
-                    *self.last_error.lock() = None;
-                    Reply {
-                        status: r.status,
-                        body: String::from_utf8_lossy(&r.body).into_owned(),
-                    }
-                }
-                Err(e) => {
-                    *self.last_error.lock() = Some(format!("Request to {} failed: {e}", self.address));
-                    Reply {
-                        status: 0,
-                        body: String::new(),
-                    }
-                }
+                Ok(r) => self.record(Reply::answered(r.status, into_string(r.body))),
+                Err(e) => self.unanswered(e.describe(peer, self.timeout)),
             };
         }
         let agent = self.agent.as_ref().unwrap_or_else(|| agent());
@@ -145,19 +159,12 @@ impl Endpoint {
         };
         match result {
             Ok(mut response) => {
-                *self.last_error.lock() = None;
                 let status = response.status().as_u16();
                 // Reading the whole body also returns the connection to the pool.
                 let body = response.body_mut().read_to_string().unwrap_or_default();
-                Reply { status, body }
+                self.record(Reply::answered(status, body))
             }
-            Err(e) => {
-                *self.last_error.lock() = Some(transport_error(&self.address, &e, self.agent.is_some()));
-                Reply {
-                    status: 0,
-                    body: String::new(),
-                }
-            }
+            Err(e) => self.unanswered(transport_error(&self.address, &e, self.agent.is_some())),
         }
     }
 }
@@ -178,4 +185,9 @@ fn plain_http(address: &str) -> Option<(&str, &str)> {
     } else {
         None
     }
+}
+
+/// The body as text without a copy when it is UTF-8 (it always is from this server).
+fn into_string(body: Vec<u8>) -> String {
+    String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

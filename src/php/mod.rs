@@ -5,6 +5,7 @@
 //! `PushException` (ext-php-rs turns a stray panic into a PHP `\Error` rather than a crash).
 
 mod api;
+mod api_values;
 mod client;
 mod server;
 

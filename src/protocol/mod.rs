@@ -12,6 +12,7 @@ pub mod publish_body;
 pub mod request_path;
 pub mod signature;
 pub mod socket_id;
+pub mod webhook;
 
 pub use channel::{ChannelKind, ChannelName};
 pub use error::ErrorCode;

@@ -4,9 +4,9 @@
 
 use super::error::{body_error, ApiError};
 use super::ApiState;
+use crate::clock::unix_now;
 use crate::hub::AppHub;
 use crate::protocol::signature::{parse_query, ApiRequest};
-use crate::server::unix_now;
 use axum::body::HttpBody;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;

@@ -10,7 +10,7 @@
 
 use super::budget::Budget;
 use crate::config::AppConfig;
-use crate::protocol::signature::hmac_sha256_hex;
+use crate::protocol::webhook::{self as wire, KEY_HEADER, SIGNATURE_HEADER};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
@@ -154,7 +154,7 @@ impl Destination {
         body.shrink_to_fit();
         let request = Queued {
             id: 0,
-            signature: hmac_sha256_hex(&self.secret, &body),
+            signature: wire::sign(&self.secret, &body),
             body: Bytes::from(body),
             queued_at: Instant::now(),
         };
@@ -294,8 +294,8 @@ impl Destination {
     async fn post(&self, body: Bytes, signature: &str) -> Result<u16, String> {
         let request = Request::post(&self.url)
             .header("Content-Type", "application/json")
-            .header("X-Pusher-Key", &self.key)
-            .header("X-Pusher-Signature", signature)
+            .header(KEY_HEADER, &self.key)
+            .header(SIGNATURE_HEADER, signature)
             .body(Full::new(body))
             .map_err(|e| e.to_string())?;
         let response = self.client.request(request).await.map_err(|e| format!("{e}"))?;

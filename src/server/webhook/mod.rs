@@ -12,10 +12,11 @@ mod grace;
 
 use crate::config::AppConfig;
 use crate::hub::{ChannelEvent, NoObserver, Observer};
+use crate::protocol::webhook::WebhookBody;
 use budget::Budget;
 use delivery::Destination;
 use grace::{envelope_cost, AppHooks};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
@@ -85,7 +86,7 @@ impl Ready {
         for (dest, events, held) in self.0 {
             let count = events.len() as u64;
             dest.enqueue(
-                json!({ "time_ms": time_ms, "events": events }).to_string(),
+                serde_json::to_string(&WebhookBody { time_ms, events }).unwrap_or_default(),
                 held,
                 count,
             );

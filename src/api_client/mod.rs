@@ -8,8 +8,8 @@
 //! `send`, keeps the socket non-blocking for its whole life and checks timeouts against a deadline,
 //! and waits for the answer by retrying `recv` for a short while ([`SPIN`]) before sleeping in
 //! `poll(2)`: on a VM, putting the caller to sleep and waking it again costs more than the server
-//! needs to answer (bench/notes.md). Response heads are parsed by `httparse`; bodies are read by
-//! Content-Length, chunked, or to the end of the stream.
+//! needs to answer (bench/notes.md). Answers are read by [`response`], failures worded by [`error`],
+//! and each connection is a [`socket`].
 //!
 //! Connections are pooled per process and per [`Peer`] (`host:port` or socket path). A connection inherited through `fork()`
 //! is never used by the child (both processes would read each other's answers); it is dropped there,
@@ -19,11 +19,15 @@
 //! caller the answer to an earlier request. Requests whose line or `Host` would carry a control
 //! byte or space are refused before anything is sent, so no caller string can split a request.
 
+mod error;
+mod response;
 mod socket;
 
+pub use error::Error;
 pub use socket::Peer;
 
 use parking_lot::Mutex;
+use response::Reader;
 use socket::Socket;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -45,35 +49,6 @@ pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
 }
-
-/// Why a request got no answer.
-#[derive(Debug)]
-pub enum Error {
-    /// The address did not resolve or refused every connection attempt.
-    Connect(io::Error),
-    /// The connection failed while sending or receiving.
-    Io(io::Error),
-    /// The deadline passed.
-    TimedOut,
-    /// The server's answer is not HTTP/1.x this client understands.
-    Malformed(&'static str),
-    /// The request would not be one well-formed request line and `Host` (nothing was sent).
-    InvalidRequest(&'static str),
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Connect(e) => write!(f, "cannot connect: {e}"),
-            Error::Io(e) => write!(f, "connection failed: {e}"),
-            Error::TimedOut => write!(f, "timed out"),
-            Error::Malformed(why) => write!(f, "malformed response: {why}"),
-            Error::InvalidRequest(why) => write!(f, "invalid request: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
 
 /// Sends one request to `authority` (`host:port`) over TCP: [`request_to`] with [`Peer::Tcp`].
 pub fn request(
@@ -277,166 +252,4 @@ impl Conn {
         }
         Ok(())
     }
-}
-
-/// Reads one response from a connection's buffer, refilling it as needed.
-struct Reader<'a> {
-    conn: &'a mut Conn,
-    deadline: Instant,
-    spin_until: Instant,
-    /// Whether any byte of an answer arrived.
-    received: bool,
-}
-
-impl Reader<'_> {
-    /// The answer, and whether the connection can carry another request.
-    fn response(&mut self) -> Result<(Response, bool), Error> {
-        loop {
-            let (status, head_len, framing, close) = self.head()?;
-            self.conn.buf.drain(..head_len);
-            if (100..200).contains(&status) {
-                continue; // an interim answer (100 Continue); the real one follows
-            }
-            let (body, keep_alive) = match framing {
-                Framing::Length(n) => (self.exact(n)?, !close),
-                Framing::Chunked => (self.chunked()?, !close),
-                Framing::UntilClose => (self.until_close()?, false),
-            };
-            // Bytes past the answer belong to no request of ours: the connection is out of step.
-            let in_step = self.conn.buf.is_empty();
-            return Ok((Response { status, body }, keep_alive && in_step));
-        }
-    }
-
-    fn head(&mut self) -> Result<(u16, usize, Framing, bool), Error> {
-        loop {
-            let mut headers = [httparse::EMPTY_HEADER; 32];
-            let mut parsed = httparse::Response::new(&mut headers);
-            match parsed.parse(&self.conn.buf) {
-                Ok(httparse::Status::Complete(len)) => {
-                    let status = parsed.code.ok_or(Error::Malformed("no status code"))?;
-                    let mut framing = Framing::UntilClose;
-                    let mut close = parsed.version == Some(0);
-                    for h in parsed.headers.iter() {
-                        if h.name.eq_ignore_ascii_case("content-length") {
-                            let n = std::str::from_utf8(h.value)
-                                .ok()
-                                .and_then(|v| v.trim().parse::<usize>().ok())
-                                .ok_or(Error::Malformed("bad Content-Length"))?;
-                            if n > MAX_RESPONSE {
-                                return Err(Error::Malformed("response too large"));
-                            }
-                            framing = Framing::Length(n);
-                        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                            framing = Framing::Chunked;
-                        } else if h.name.eq_ignore_ascii_case("connection") {
-                            close = h.value.eq_ignore_ascii_case(b"close");
-                        }
-                    }
-                    if status == 204 || status == 304 {
-                        framing = Framing::Length(0);
-                    }
-                    return Ok((status, len, framing, close));
-                }
-                Ok(httparse::Status::Partial) => {
-                    if self.fill()? == 0 {
-                        return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
-                    }
-                }
-                Err(_) => return Err(Error::Malformed("unparsable response head")),
-            }
-        }
-    }
-
-    fn exact(&mut self, n: usize) -> Result<Vec<u8>, Error> {
-        while self.conn.buf.len() < n {
-            if self.fill()? == 0 {
-                return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
-            }
-        }
-        Ok(self.conn.buf.drain(..n).collect())
-    }
-
-    fn chunked(&mut self) -> Result<Vec<u8>, Error> {
-        let mut body = Vec::new();
-        loop {
-            let (header_len, size) = loop {
-                match httparse::parse_chunk_size(&self.conn.buf) {
-                    Ok(httparse::Status::Complete(found)) => break found,
-                    Ok(httparse::Status::Partial) => {
-                        if self.fill()? == 0 {
-                            return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
-                        }
-                    }
-                    Err(_) => return Err(Error::Malformed("bad chunk size")),
-                }
-            };
-            let size = usize::try_from(size)
-                .ok()
-                .filter(|s| body.len() + s <= MAX_RESPONSE)
-                .ok_or(Error::Malformed("response too large"))?;
-            self.conn.buf.drain(..header_len);
-            if size == 0 {
-                // Trailers, if any, end with an empty line.
-                loop {
-                    if let Some(end) = find(&self.conn.buf, b"\r\n") {
-                        let line_empty = end == 0;
-                        self.conn.buf.drain(..end + 2);
-                        if line_empty {
-                            return Ok(body);
-                        }
-                    } else if self.fill()? == 0 {
-                        return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
-                    }
-                }
-            }
-            let data = self.exact(size + 2)?;
-            if !data.ends_with(b"\r\n") {
-                return Err(Error::Malformed("chunk not followed by CRLF"));
-            }
-            body.extend_from_slice(&data[..size]);
-        }
-    }
-
-    fn until_close(&mut self) -> Result<Vec<u8>, Error> {
-        while self.fill()? > 0 {}
-        Ok(std::mem::take(&mut self.conn.buf))
-    }
-
-    /// Reads more into the buffer; 0 at the end of the stream.
-    fn fill(&mut self) -> Result<usize, Error> {
-        if self.conn.buf.len() > MAX_RESPONSE + 64 * 1024 {
-            return Err(Error::Malformed("response too large"));
-        }
-        let mut chunk = [0u8; 8192];
-        loop {
-            match self.conn.socket.recv(&mut chunk) {
-                Ok(n) => {
-                    self.received |= n > 0;
-                    self.conn.buf.extend_from_slice(&chunk[..n]);
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if Instant::now() < self.spin_until {
-                        // (Pausing longer between attempts measured slower: 21k vs 24k calls/s.)
-                        std::hint::spin_loop();
-                    } else {
-                        self.conn.socket.wait(libc::POLLIN, self.deadline)?;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::Io(e)),
-            }
-        }
-    }
-}
-
-enum Framing {
-    Length(usize),
-    Chunked,
-    UntilClose,
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
