@@ -207,4 +207,30 @@ mod tests {
     fn a_user_channel_is_the_server_to_user_prefix_and_the_id() {
         assert_eq!(user_channel("42"), "#server-to-user-42");
     }
+
+    /// The SDK writes what the server's typed reader takes: one shape, two directions.
+    #[test]
+    fn the_bodies_it_writes_are_what_the_http_api_reads_as_typed_bodies() {
+        use crate::protocol::publish_body::{BatchBody, EventBody, Field};
+        let body = trigger_body(
+            "my-event",
+            &["a".into(), "b".into()],
+            "{\"x\":\"é\\n\"}",
+            &pairs(&[("socket_id", "1.2"), ("info", "user_count")]),
+        );
+        let read = EventBody::parse(&body).expect("the server reads it as a typed event");
+        assert_eq!(read.name, Field::Value("my-event".into()));
+        assert_eq!(read.channels, Field::Value(vec!["a".into(), "b".into()]));
+        assert_eq!(read.data, Field::Value("{\"x\":\"é\\n\"}".into()));
+        assert_eq!(read.socket_id, Field::Value("1.2".into()));
+        assert_eq!(read.info, Field::Value("user_count".into()));
+
+        let batch = batch_body(&[pairs(&[("channel", "a"), ("name", "e1"), ("data", "{}")])]);
+        let read = BatchBody::parse(&batch).expect("the server reads it as a typed batch");
+        let Field::Value(events) = read.batch else {
+            panic!("no batch in {read:?}")
+        };
+        assert_eq!(events[0].channel, Field::Value("a".into()));
+        assert_eq!(events[0].data, Field::Value("{}".into()));
+    }
 }
