@@ -15,6 +15,7 @@ mod tests;
 
 pub use app::{AppConfig, WebhookNames};
 
+pub use crate::log::{LogFormat, LogLevel};
 use crate::protocol::client_ip::TrustedProxies;
 use app::file_mode;
 use serde::Deserialize;
@@ -113,6 +114,10 @@ pub struct ServerConfig {
     /// Native TLS: with a certificate the WebSocket listener is `wss://`, and an `https://` api
     /// address serves TLS with the same certificate.
     pub ssl: SslConfig,
+    /// The most detailed log lines written: `error`, `warn`, `info` or `debug` (rejected auths).
+    pub log_level: LogLevel,
+    /// `text` (`webman-push: <level> <message> key=value …`) or `json` (one object per line).
+    pub log_format: LogFormat,
 }
 
 /// Workerman's certificate option names, so a webman user's `ssl` context carries over.
@@ -180,6 +185,8 @@ impl Default for ServerConfig {
             metrics: String::new(),
             metrics_token: String::new(),
             ssl: SslConfig::default(),
+            log_level: LogLevel::default(),
+            log_format: LogFormat::default(),
         }
     }
 }

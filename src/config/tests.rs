@@ -237,3 +237,23 @@ fn a_handshake_timeout_of_zero_is_refused() {
     let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","handshake_timeout":0.5}"#).unwrap();
     assert_eq!(c.handshake_timeout, 0.5);
 }
+
+#[test]
+fn log_level_and_format_default_to_info_and_text() {
+    let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s"}"#).unwrap();
+    assert_eq!((c.log_level, c.log_format), (LogLevel::Info, LogFormat::Text));
+    let c = ServerConfig::from_json(
+        r#"{"app_key":"k","app_secret":"s","log_level":"debug","log_format":"json"}"#,
+    )
+    .unwrap();
+    assert_eq!((c.log_level, c.log_format), (LogLevel::Debug, LogFormat::Json));
+}
+
+#[test]
+fn an_unknown_log_level_is_a_config_error_naming_the_key() {
+    let err =
+        ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","log_level":"verbose"}"#).unwrap_err();
+    assert!(err.contains("log_level: unknown variant `verbose`"), "{err}");
+    let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","log_format":"xml"}"#).unwrap_err();
+    assert!(err.contains("log_format: unknown variant `xml`"), "{err}");
+}

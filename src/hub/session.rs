@@ -168,12 +168,11 @@ impl Session {
         }
         let kind = channel.kind();
         let member = if kind == ChannelKind::Presence {
-            let data = req.channel_data.as_deref().ok_or("Empty channel_data")?;
+            let data = req.channel_data.as_deref().ok_or("Empty channel_data");
+            let data = data.inspect_err(|why| self.log_rejected(&channel, why))?;
             self.check_auth(&channel, Some(data), req.auth.as_deref())?;
-            Some(PresenceMember::from_channel_data(
-                data,
-                app.config.presence_max_member_size,
-            )?)
+            let member = PresenceMember::from_channel_data(data, app.config.presence_max_member_size);
+            Some(member.inspect_err(|why| self.log_rejected(&channel, why))?)
         } else {
             if kind.requires_auth() {
                 self.check_auth(&channel, None, req.auth.as_deref())?;
@@ -288,12 +287,30 @@ impl Session {
         let to_sign = channel_string_to_sign(self.socket_id.as_str(), channel.as_str(), channel_data);
         match auth {
             Some(auth) if verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) => Ok(()),
-            // Unlike webman/push, never tell the client what the right signature would have been.
-            _ => Err(format!(
-                "Received invalid Auth: the signature does not match socket_id {} and channel {channel}",
-                self.socket_id
-            )),
+            // Unlike webman/push, never tell the client (nor the log) what the right signature would have been.
+            _ => {
+                let why = match auth {
+                    Some(_) => "the signature does not match",
+                    None => "no auth given",
+                };
+                self.log_rejected(channel, why);
+                Err(format!(
+                    "Received invalid Auth: the signature does not match socket_id {} and channel {channel}",
+                    self.socket_id
+                ))
+            }
         }
+    }
+
+    /// `log_level => 'debug'`: why a subscription was refused (never a secret or a signature).
+    fn log_rejected(&self, channel: &ChannelName, why: &str) {
+        tracing::debug!(
+            app = %self.slot.app().config.id,
+            socket_id = %self.socket_id,
+            channel = %channel,
+            reason = why,
+            "subscription rejected"
+        );
     }
 
     fn signin(&mut self, auth: &str, user_data: &str) -> Result<(), String> {
@@ -303,6 +320,12 @@ impl Session {
         }
         let to_sign = user_string_to_sign(self.socket_id.as_str(), user_data);
         if !verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) {
+            tracing::debug!(
+                app = %app.config.id,
+                socket_id = %self.socket_id,
+                reason = "the signature does not match",
+                "signin rejected"
+            );
             return Err(format!(
                 "Received invalid Auth: the signature does not match socket_id {} and user_data",
                 self.socket_id

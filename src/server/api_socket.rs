@@ -93,13 +93,18 @@ pub(crate) async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
     mut serve: impl FnMut(tokio::net::UnixStream),
 ) {
+    let failures = crate::log::Throttle::new(super::ACCEPT_FAILURE_LOG_EVERY);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => serve(stream),
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    eprintln!("webman-push: accepting HTTP API connections on the Unix socket failed: {e}");
+                    if let Some(suppressed) = failures.admit() {
+                        tracing::error!(
+                            "accepting HTTP API connections on the Unix socket failed: {e} ({suppressed} similar suppressed)"
+                        );
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },

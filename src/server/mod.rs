@@ -108,6 +108,7 @@ pub struct PushServer {
 
 impl PushServer {
     pub fn start(config: ServerConfig) -> Result<PushServer, StartError> {
+        crate::log::install(config.log_level, config.log_format);
         let ws_addr = config.websocket_addr().map_err(StartError::Config)?;
         // Read before anything binds: a missing certificate is the error the caller sees.
         let certificate = match config.tls() {
@@ -250,6 +251,14 @@ impl PushServer {
             }
             webhooks.spawn(shutdown_rx)
         };
+        tracing::info!(
+            websocket = %websocket_addr,
+            api = %api_addr,
+            api_socket = config.api_socket.as_str(),
+            metrics = %metrics_addr.map_or("-".to_owned(), |a| a.to_string()),
+            tls = certificate.is_some(),
+            "started"
+        );
         Ok(PushServer {
             runtime: Some(runtime),
             shutdown,
@@ -337,6 +346,7 @@ impl PushServer {
         }
         // Only now that nothing accepts on it: a caller never finds the file gone while it works.
         self.api_socket = None;
+        tracing::info!(websocket = %self.websocket_addr, api = %self.api_addr, "stopped");
     }
 }
 
@@ -346,6 +356,9 @@ impl Drop for PushServer {
     }
 }
 
+/// Accept failures (out of file descriptors) repeat every 50 ms while they last: one line per 10 s.
+pub(crate) const ACCEPT_FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
+
 /// Accepts connections until shutdown, with `TCP_NODELAY` set (answers and events are small and
 /// latency matters more than packet count), and hands each to `serve`.
 async fn accept_loop(
@@ -354,6 +367,7 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
     mut serve: impl FnMut(tokio::net::TcpStream),
 ) {
+    let failures = crate::log::Throttle::new(ACCEPT_FAILURE_LOG_EVERY);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -363,7 +377,9 @@ async fn accept_loop(
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    eprintln!("webman-push: accepting {what} failed: {e}");
+                    if let Some(suppressed) = failures.admit() {
+                        tracing::error!("accepting {what} failed: {e} ({suppressed} similar suppressed)");
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },

@@ -90,7 +90,7 @@ pub(crate) async fn watch(
             _ = tick.tick() => {
                 if certificate.changed() {
                     if let Err(e) = certificate.reload() {
-                        eprintln!("webman-push: keeping the previous TLS certificate: {e}");
+                        tracing::warn!("keeping the previous TLS certificate: {e}");
                     }
                 }
             }

@@ -197,28 +197,37 @@ fn admit(
     limits: &Arc<Limits>,
 ) -> Result<Option<IpSlot>, upgrade::Refusal> {
     let edge = &upgrade.edge;
-    if let Some(app) = hub.app_by_key(&upgrade.app_key) {
-        let origins = &app.config.allowed_origins;
-        if !origins.allows(edge.origin.as_deref(), app.config.allowed_origins_strict) {
-            let message = match edge.origin {
-                Some(_) => "Origin not allowed for this app",
-                None => "This app only accepts connections that send an Origin header",
-            };
-            return Err(upgrade::Refusal { status: 403, message });
-        }
-    }
     let client = limits.trusted_proxies.client_ip(
         peer.resolve(stream),
         edge.forwarded_for.as_deref().into_iter(),
         edge.real_ip.as_deref(),
     );
+    let refused = |status, message| {
+        tracing::debug!(app_key = %upgrade.app_key, client = %client, reason = message, "connection refused");
+        upgrade::Refusal { status, message }
+    };
+    match hub.app_by_key(&upgrade.app_key) {
+        Some(app) => {
+            let origins = &app.config.allowed_origins;
+            if !origins.allows(edge.origin.as_deref(), app.config.allowed_origins_strict) {
+                return Err(refused(
+                    403,
+                    match edge.origin {
+                        Some(_) => "Origin not allowed for this app",
+                        None => "This app only accepts connections that send an Origin header",
+                    },
+                ));
+            }
+        }
+        // Refused after the upgrade, with 4001, so a Pusher client stops retrying.
+        None => {
+            tracing::debug!(app_key = %upgrade.app_key, client = %client, "connection refused: unknown app key")
+        }
+    }
     limits
         .ip_limits
         .admit(client, Instant::now().into_std())
-        .map_err(|over| upgrade::Refusal {
-            status: 429,
-            message: over.message(),
-        })
+        .map_err(|over| refused(429, over.message()))
 }
 
 /// Writes what is queued, then closes the connection, our side first ([`finish`]), all within

@@ -40,7 +40,7 @@ pub(super) async fn read_loop(
                 Err(e) => {
                     cluster.health.down();
                     if !was_down {
-                        eprintln!("webman-push: cluster: Redis unreachable ({e}); serving local clients, retrying");
+                        tracing::warn!("cluster: Redis unreachable ({e}); serving local clients, retrying");
                         was_down = true;
                     }
                     tokio::select! {
@@ -70,7 +70,7 @@ pub(super) async fn read_loop(
             }
         }
         cluster.health.down();
-        eprintln!("webman-push: cluster: lost the Redis connection; serving local clients, reconnecting");
+        tracing::warn!("cluster: lost the Redis connection; serving local clients, reconnecting");
         was_down = true;
     }
 }
@@ -184,9 +184,7 @@ pub(super) async fn write_loop(
             Ok(()) => {
                 if failing {
                     let lost = cluster.publish_failed.load(Ordering::Relaxed);
-                    eprintln!(
-                        "webman-push: cluster: publishing to Redis again; {lost} message(s) lost so far"
-                    );
+                    tracing::warn!("cluster: publishing to Redis again; {lost} message(s) lost so far");
                 }
                 failing = false;
                 let published = batch.iter().filter(|c| matches!(c, Command::Publish(_)));
@@ -196,8 +194,8 @@ pub(super) async fn write_loop(
                 cluster.keep_unrecorded(&batch);
                 let lost = cluster.publish_failed.fetch_add(messages, Ordering::Relaxed) + messages;
                 if !failing {
-                    eprintln!(
-                        "webman-push: cluster: cannot publish to Redis ({e}); messages are not forwarded \
+                    tracing::warn!(
+                        "cluster: cannot publish to Redis ({e}); messages are not forwarded \
                          (counted in the stats as cluster_publish_failed, {lost} so far)"
                     );
                     failing = true;
@@ -257,7 +255,7 @@ pub(super) async fn liveness_loop(
                     .map(|(n, _)| n.clone())
                     .collect();
                 for node in dead {
-                    eprintln!("webman-push: cluster: node {node} stopped answering; removing its clients");
+                    tracing::warn!("cluster: node {node} stopped answering; removing its clients");
                     cluster.forget(&hub, &node);
                 }
             }

@@ -195,7 +195,7 @@ impl RedisCluster {
         if self.outgoing.try_send(command).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n == 1 || n.is_power_of_two() {
-                eprintln!("webman-push: cluster: outgoing queue full, {n} message(s) not forwarded so far");
+                tracing::warn!("cluster: outgoing queue full, {n} message(s) not forwarded so far");
             }
         }
     }

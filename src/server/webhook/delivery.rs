@@ -203,10 +203,7 @@ impl Destination {
     fn count_dropped(&self, why: &str) {
         let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
         if n == 1 || n.is_power_of_two() {
-            eprintln!(
-                "webman-push: webhook to {}: {why}; {n} request(s) dropped so far",
-                self.url
-            );
+            tracing::warn!("webhook to {}: {why}; {n} request(s) dropped so far", self.url);
         }
     }
 
@@ -251,8 +248,8 @@ impl Destination {
                 self.remove(id);
                 self.delivered.fetch_add(1, Ordering::Relaxed);
                 if let Some(since) = failing_since.take() {
-                    eprintln!(
-                        "webman-push: webhook to {} delivered again after {:.1} s; sending the backlog",
+                    tracing::warn!(
+                        "webhook to {} delivered again after {:.1} s; sending the backlog",
                         self.url,
                         since.elapsed().as_secs_f64()
                     );
@@ -262,8 +259,8 @@ impl Destination {
             self.failed.fetch_add(1, Ordering::Relaxed);
             if failing_since.is_none() {
                 failing_since = Some(Instant::now());
-                eprintln!(
-                    "webman-push: webhook to {} failed ({failure}); retrying every {:.2} s",
+                tracing::warn!(
+                    "webhook to {} failed ({failure}); retrying every {:.2} s",
                     self.url,
                     self.retry_interval.as_secs_f64()
                 );

@@ -27,6 +27,8 @@ return [
     // 'threads'          => 2,        // worker threads of the server
     // 'backlog'          => 0,        // connections queued per listener before accept(); 0 = the system's somaxconn, at least 1024
     // 'handshake_timeout' => 10,      // seconds a new connection has to send its WebSocket upgrade request
+    // 'log_level'        => 'info',   // stderr log: 'error', 'warn', 'info' (started/stopped) or 'debug' (each rejected auth with the reason)
+    // 'log_format'       => 'text',   // 'text': "webman-push: <level> <message> key=value ..."; 'json': one JSON object per line
     // 'activity_timeout' => 55,       // seconds of silence before a client should ping (sent to clients)
     // 'pong_timeout'     => 30,       // seconds to wait for a reply after the server pinged an idle client (then close 4201)
     // 'max_message_size' => 65536,    // largest WebSocket message a client may send, bytes (bigger: close 1009)
