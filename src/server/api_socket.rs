@@ -6,13 +6,13 @@
 //! a file that is not a socket is never touched, permissions are set before the first accept, and
 //! the file is removed when the server stops, unless by then it is another server's.
 
+use super::shutdown::Shutdown;
 use super::StartError;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// The bound socket's file; dropping it removes the file.
 pub(crate) struct SocketFile {
@@ -90,7 +90,7 @@ fn remove_if_stale(path: &Path) -> io::Result<()> {
 /// Accepts Unix-socket connections until shutdown and hands each to `serve`.
 pub(crate) async fn accept_loop(
     listener: tokio::net::UnixListener,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     mut serve: impl FnMut(tokio::net::UnixStream),
 ) {
     let failures = crate::log::Throttle::new(super::ACCEPT_FAILURE_LOG_EVERY);
@@ -108,7 +108,7 @@ pub(crate) async fn accept_loop(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            _ = shutdown.changed() => break,
+            _ = shutdown.cancelled() => break,
         }
     }
 }

@@ -9,11 +9,12 @@
 //! keeps deliveries per CPU second high.
 
 use super::outbox::ConnectionOutbox;
+use crate::server::shutdown::Shutdown;
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
 /// Connections waiting for the end of a batch, grouped by their flusher.
 type Deferred = Vec<(Arc<Flusher>, Vec<Arc<ConnectionOutbox>>)>;
@@ -125,12 +126,12 @@ impl Flusher {
         std::mem::swap(batch, &mut *list);
     }
 
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, shutdown: Shutdown) {
         let mut batch = Vec::new();
         loop {
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = shutdown.changed() => {
+                _ = shutdown.cancelled() => {
                     // Connections write their last frames themselves; hold none of them.
                     self.take_scheduled(&mut batch);
                     return;
@@ -184,7 +185,7 @@ impl Flushers {
         self.waiting.load(Ordering::Relaxed) == 0
     }
 
-    pub fn spawn(&self, shutdown: &watch::Receiver<bool>) {
+    pub fn spawn(&self, shutdown: &Shutdown) {
         for f in &self.flushers {
             tokio::spawn(f.clone().run(shutdown.clone()));
         }

@@ -20,6 +20,7 @@ mod monitoring;
 mod outbox;
 mod random;
 mod rate_limit;
+mod shutdown;
 mod socket;
 mod tls;
 mod upgrade;
@@ -30,14 +31,11 @@ pub use webhook::Backlog as WebhookBacklog;
 
 use crate::config::ServerConfig;
 use crate::hub::{ClusterAdapter, Hub, LocalOnly};
+use shutdown::{Shutdown, Stopper};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-
-/// How long stopping may wait for connections to close; below webman's 2 s stop timeout.
-pub const STOP_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Why a server could not start.
 #[derive(Debug)]
@@ -87,6 +85,8 @@ pub(crate) struct Limits {
     pub api_pending_body_per_ip: usize,
     pub api_pending_body_total: usize,
     pub handshake_timeout: Duration,
+    pub write_timeout: Duration,
+    pub close_timeout: Duration,
     pub trusted_proxies: crate::protocol::client_ip::TrustedProxies,
     pub ip_limits: Arc<ip_limits::IpLimits>,
 }
@@ -94,7 +94,9 @@ pub(crate) struct Limits {
 /// A running server. Dropping it stops it.
 pub struct PushServer {
     runtime: Option<tokio::runtime::Runtime>,
-    shutdown: watch::Sender<bool>,
+    stopper: Option<Stopper>,
+    /// `stop_timeout`: how long stopping may take.
+    stop_timeout: Duration,
     hub: Arc<Hub>,
     webhooks: Arc<webhook::WebhookStats>,
     cluster: Option<Arc<cluster::RedisCluster>>,
@@ -182,13 +184,15 @@ impl PushServer {
             api_pending_body_per_ip: config.api_pending_body_per_ip,
             api_pending_body_total: config.api_pending_body_total,
             handshake_timeout: Duration::from_secs_f64(config.handshake_timeout),
+            write_timeout: Duration::from_secs_f64(config.write_timeout),
+            close_timeout: Duration::from_secs_f64(config.close_timeout),
             trusted_proxies: config.trusted_proxies.clone(),
             ip_limits: Arc::new(ip_limits::IpLimits::new(
                 config.max_connections_per_ip,
                 config.connection_rate_per_ip,
             )),
         });
-        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (stopper, shutdown_rx) = shutdown::channel();
         let head_timeout = limits.api_head_timeout;
         let monitor = Arc::new(monitoring::Monitor::new(
             monitoring::Sources {
@@ -261,7 +265,8 @@ impl PushServer {
         );
         Ok(PushServer {
             runtime: Some(runtime),
-            shutdown,
+            stopper: Some(stopper),
+            stop_timeout: Duration::from_secs_f64(config.stop_timeout),
             hub,
             webhooks,
             cluster,
@@ -317,7 +322,8 @@ impl PushServer {
         self.cluster.as_ref().map_or((0, 0), |c| c.lost_messages())
     }
 
-    /// Closes every connection (4200, "reconnect now") and the listeners, waiting at most [`STOP_TIMEOUT`].
+    /// Closes every connection (4200, "reconnect now") and the listeners, waiting at most
+    /// `stop_timeout`.
     pub fn stop(mut self) {
         self.shutdown_now();
     }
@@ -331,18 +337,20 @@ impl PushServer {
             std::mem::forget(runtime);
             return;
         }
-        let _ = self.shutdown.send(true);
-        // Give connection tasks a moment to send their close frames before the runtime is torn down.
-        let deadline = std::time::Instant::now() + STOP_TIMEOUT / 2;
-        while std::time::Instant::now() < deadline && runtime.metrics().num_alive_tasks() > 0 {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        let (stopper, within) = (self.stopper.take(), self.stop_timeout / 2);
+        let stop = move || {
+            // Connection tasks send their close frames before the runtime is torn down.
+            if let Some(stopper) = stopper {
+                runtime.block_on(stopper.stop(within));
+            }
+            runtime.shutdown_timeout(within);
+        };
         if tokio::runtime::Handle::try_current().is_ok() {
             // Stopped from inside another runtime (an embedding async program, tests): tokio
-            // forbids blocking here, so tear ours down on a plain thread.
-            let _ = std::thread::spawn(move || runtime.shutdown_timeout(STOP_TIMEOUT / 2)).join();
+            // forbids blocking here, so stop ours on a plain thread.
+            let _ = std::thread::spawn(stop).join();
         } else {
-            runtime.shutdown_timeout(STOP_TIMEOUT / 2);
+            stop();
         }
         // Only now that nothing accepts on it: a caller never finds the file gone while it works.
         self.api_socket = None;
@@ -364,7 +372,7 @@ pub(crate) const ACCEPT_FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     what: &str,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     mut serve: impl FnMut(tokio::net::TcpStream),
 ) {
     let failures = crate::log::Throttle::new(ACCEPT_FAILURE_LOG_EVERY);
@@ -383,13 +391,13 @@ async fn accept_loop(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            _ = shutdown.changed() => break,
+            _ = shutdown.cancelled() => break,
         }
     }
 }
 
 /// One timer for the whole server: throttled subscription counts, cache expiry.
-async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
+async fn maintenance(hub: Arc<Hub>, shutdown: Shutdown) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -399,7 +407,7 @@ async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
                     app.tick(now);
                 }
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.cancelled() => return,
         }
     }
 }

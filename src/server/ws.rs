@@ -10,6 +10,7 @@
 use super::flusher::{Batch, Flusher, Flushers};
 use super::ip_limits::IpSlot;
 use super::outbox::{ConnectionOutbox, Flushed};
+use super::shutdown::Shutdown;
 use super::socket::{finish, Socket};
 use super::tls::{self, Certificate};
 use super::upgrade::{self, Outcome};
@@ -24,18 +25,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
-
-/// Closing a connection (our last frames out, the client's close awaited) takes at most this long.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// A batch of frames that cannot be written in this long means the peer is gone.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Ws = WebSocketStream<Socket>;
 
@@ -45,7 +40,7 @@ pub(crate) async fn serve(
     limits: Arc<Limits>,
     flushers: Arc<Flushers>,
     tls: Option<Arc<Certificate>>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     // Socket ids are `<prefix>.<counter>`; a random prefix keeps them unique across restarts and nodes.
     let prefix = (super::random::random_u64() % 1_000_000_000) as u32;
@@ -108,7 +103,7 @@ async fn connection(
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flusher: Arc<Flusher>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     prefix: u32,
     id: u64,
 ) {
@@ -132,7 +127,7 @@ async fn connection(
         Ok(Outcome::Upgrade(upgrade)) => upgrade,
         Ok(Outcome::Refuse(refusal)) => {
             outbox.send_raw(Bytes::from(refusal.response()));
-            Box::pin(end_connection(&outbox, &stream)).await;
+            Box::pin(end_connection(&outbox, &stream, limits.close_timeout)).await;
             return;
         }
         Ok(Outcome::Gone) | Err(_) => return,
@@ -143,7 +138,7 @@ async fn connection(
         Ok(slot) => slot.map(Box::new),
         Err(refusal) => {
             outbox.send_raw(Bytes::from(refusal.response()));
-            Box::pin(end_connection(&outbox, &stream)).await;
+            Box::pin(end_connection(&outbox, &stream, limits.close_timeout)).await;
             return;
         }
     };
@@ -160,7 +155,14 @@ async fn connection(
     let key = upgrade.app_key;
     let Some(app) = hub.app_by_key(&key).cloned() else {
         let message = format!("App key {key} does not exist on this server");
-        Box::pin(refuse(&mut ws, &outbox, ErrorCode::AppNotFound, &message)).await;
+        Box::pin(refuse(
+            &mut ws,
+            &outbox,
+            ErrorCode::AppNotFound,
+            &message,
+            limits.close_timeout,
+        ))
+        .await;
         return;
     };
     drop(key);
@@ -174,7 +176,7 @@ async fn connection(
                     app.config.max_connections
                 ),
             };
-            Box::pin(refuse(&mut ws, &outbox, code, &message)).await;
+            Box::pin(refuse(&mut ws, &outbox, code, &message, limits.close_timeout)).await;
             return;
         }
     };
@@ -231,9 +233,9 @@ fn admit(
 }
 
 /// Writes what is queued, then closes the connection, our side first ([`finish`]), all within
-/// [`CLOSE_TIMEOUT`].
-async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream) {
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+/// `close_timeout`.
+async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream, close_timeout: Duration) {
+    let _ = tokio::time::timeout(close_timeout, async {
         if matches!(outbox.flush().await, Flushed::Idle) {
             finish(stream).await;
         }
@@ -241,18 +243,24 @@ async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream) {
     .await;
 }
 
-async fn refuse(ws: &mut Ws, outbox: &ConnectionOutbox, code: ErrorCode, message: &str) {
+async fn refuse(
+    ws: &mut Ws,
+    outbox: &ConnectionOutbox,
+    code: ErrorCode,
+    message: &str,
+    close_timeout: Duration,
+) {
     outbox.send(Frame::from(error_frame(Some(code.code()), message)));
-    close_gracefully(ws, outbox, code.code(), message).await;
+    close_gracefully(ws, outbox, code.code(), message, close_timeout).await;
 }
 
 /// Sends a close frame and waits (briefly) for the client's reply before the socket is closed:
 /// a browser whose closing frame meets a reset reports 1006 instead of our code, and would
 /// then reconnect even after a 40xx close. After a protocol error the stream reads nothing
 /// more, and [`finish`] discards what the client still sends.
-async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, reason: &str) {
+async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, reason: &str, within: Duration) {
     let _ = ws.close(Some(close_frame(code, reason))).await;
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+    let _ = tokio::time::timeout(within, async {
         if !matches!(outbox.flush().await, Flushed::Idle) {
             return;
         }
@@ -270,9 +278,9 @@ async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, rea
 
 /// The client closed first: send tungstenite's answer (the client's code echoed, or 1002 for a
 /// code no endpoint may send), then close the connection.
-async fn answer_close(ws: &mut Ws, outbox: &ConnectionOutbox) {
+async fn answer_close(ws: &mut Ws, outbox: &ConnectionOutbox, close_timeout: Duration) {
     let _ = ws.flush().await;
-    end_connection(outbox, ws.get_ref().stream()).await;
+    end_connection(outbox, ws.get_ref().stream(), close_timeout).await;
 }
 
 /// The close code RFC 6455 §7.4.1 gives what the client did wrong; None when it is simply gone.
@@ -322,7 +330,7 @@ async fn run(
     outbox: &ConnectionOutbox,
     app: &AppHub,
     limits: &Limits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let mut last_seen = Instant::now();
     // Apps that require it close connections that neither sign in nor join a private channel in time.
@@ -335,7 +343,7 @@ async fn run(
             biased;
             // Boxed (here and below): rare paths whose state would otherwise enlarge every
             // connection's task for its whole life.
-            _ = outbox.pending() => match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, outbox.flush())).await {
+            _ = outbox.pending() => match Box::pin(tokio::time::timeout(limits.write_timeout, outbox.flush())).await {
                 Ok(Flushed::Idle) => {}
                 Ok(Flushed::Close(code, reason)) => break End::Close(code, reason),
                 Ok(Flushed::Broken) | Err(_) => break End::Gone,
@@ -396,7 +404,7 @@ async fn run(
                     }
                 }
             }
-            _ = shutdown.changed() => {
+            _ = shutdown.cancelled() => {
                 break End::Close(ErrorCode::ReconnectNow.code(), "Server shutting down".into());
             }
         }
@@ -409,8 +417,17 @@ async fn run(
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     match end {
-        End::Close(code, reason) => Box::pin(close_gracefully(&mut ws, outbox, code, &reason)).await,
-        End::ClosedByClient(_) => Box::pin(answer_close(&mut ws, outbox)).await,
+        End::Close(code, reason) => {
+            Box::pin(close_gracefully(
+                &mut ws,
+                outbox,
+                code,
+                &reason,
+                limits.close_timeout,
+            ))
+            .await
+        }
+        End::ClosedByClient(_) => Box::pin(answer_close(&mut ws, outbox, limits.close_timeout)).await,
         End::Gone => {}
     }
 }

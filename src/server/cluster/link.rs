@@ -12,11 +12,12 @@ use super::transport::{Command, Transport};
 use super::{leader, RedisCluster};
 use crate::hub::{Hub, Publish};
 use crate::protocol::{ChannelName, SocketId};
+use crate::server::shutdown::Shutdown;
 use futures_util::StreamExt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// Most queued commands one round trip carries.
@@ -29,7 +30,7 @@ pub(super) async fn read_loop(
     cluster: Arc<RedisCluster>,
     transport: Arc<dyn Transport>,
     hub: Arc<Hub>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let mut backoff = Duration::from_millis(100);
     let mut was_down = false;
@@ -45,16 +46,16 @@ pub(super) async fn read_loop(
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.changed() => return,
+                        _ = shutdown.cancelled() => return,
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
                 }
             },
-            _ = shutdown.changed() => return,
+            _ = shutdown.cancelled() => return,
         };
         if was_down {
-            eprintln!("webman-push: cluster: connected to Redis again; resynchronising");
+            tracing::warn!("cluster: connected to Redis again; resynchronising");
         }
         backoff = Duration::from_millis(100);
         cluster.health.up();
@@ -66,7 +67,7 @@ pub(super) async fn read_loop(
                     Some(m) => handle(&cluster, &hub, m.payload()),
                     None => break,
                 },
-                _ = shutdown.changed() => return,
+                _ = shutdown.cancelled() => return,
             }
         }
         cluster.health.down();
@@ -136,7 +137,7 @@ pub(super) async fn write_loop(
     transport: Arc<dyn Transport>,
     hub: Arc<Hub>,
     mut outgoing: mpsc::Receiver<Command>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let mut heartbeat = tokio::time::interval(cluster.timing.heartbeat);
     let mut failing = false;
@@ -168,7 +169,7 @@ pub(super) async fn write_loop(
                     leader::keep_lease(&cluster, &*transport, &hub).await;
                 }
             }
-            _ = shutdown.changed() => {
+            _ = shutdown.cancelled() => {
                 say_goodbye(&cluster, &*transport).await;
                 return;
             }
@@ -237,11 +238,7 @@ async fn say_goodbye(cluster: &RedisCluster, transport: &dyn Transport) {
 }
 
 /// Forgets nodes whose heartbeat stopped.
-pub(super) async fn liveness_loop(
-    cluster: Arc<RedisCluster>,
-    hub: Arc<Hub>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(super) async fn liveness_loop(cluster: Arc<RedisCluster>, hub: Arc<Hub>, shutdown: Shutdown) {
     let mut every = tokio::time::interval(cluster.timing.liveness_check);
     loop {
         tokio::select! {
@@ -259,7 +256,7 @@ pub(super) async fn liveness_loop(
                     cluster.forget(&hub, &node);
                 }
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.cancelled() => return,
         }
     }
 }
