@@ -331,7 +331,9 @@ impl Session {
                 self.socket_id
             ));
         }
-        let user = SignedInUser::from_user_data(user_data)?;
+        let user = SignedInUser::from_user_data(user_data).inspect_err(|why| {
+            tracing::debug!(app = %app.config.id, socket_id = %self.socket_id, reason = %why, "signin rejected");
+        })?;
         self.outbox.send(Frame::from(signin_success_frame(user_data)));
         if user.watchlist_dropped > 0 {
             self.send_error(
