@@ -20,6 +20,7 @@ pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hub;
+pub mod log;
 pub mod protocol;
 pub mod sdk;
 pub mod server;

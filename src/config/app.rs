@@ -56,6 +56,8 @@ pub struct AppConfig {
     pub webhook_retry_for: u64,
     /// Seconds between attempts while a receiver fails; its first success sends the backlog at once.
     pub webhook_retry_interval: f64,
+    /// Seconds a webhook receiver has to answer one request before the attempt counts as failed.
+    pub webhook_timeout: f64,
     /// Webhook requests queued per destination before the oldest are dropped.
     pub webhook_queue: usize,
     /// Bytes of webhook state (transitions waiting for the webhook task or the grace period, and
@@ -140,6 +142,7 @@ impl Default for AppConfig {
             webhook_client_events: false,
             webhook_retry_for: 300,
             webhook_retry_interval: 1.0,
+            webhook_timeout: 10.0,
             webhook_queue: 1000,
             webhook_max_pending_bytes: 8 * 1024 * 1024,
             allowed_origins: AllowedOrigins::default(),

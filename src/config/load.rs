@@ -101,6 +101,12 @@ impl ServerConfig {
                     app.key
                 ));
             }
+            if !(app.webhook_timeout > 0.0 && app.webhook_timeout <= 3600.0) {
+                return Err(format!(
+                    "app {}: webhook_timeout must be more than 0 and at most 3600 seconds, got {}",
+                    app.key, app.webhook_timeout
+                ));
+            }
             if !(0.01..=60.0).contains(&app.webhook_retry_interval) {
                 return Err(format!(
                     "app {}: webhook_retry_interval must be between 0.01 and 60 seconds",
@@ -180,6 +186,9 @@ impl ServerConfig {
         for (key, seconds) in [
             ("api_head_timeout", self.api_head_timeout),
             ("api_body_timeout", self.api_body_timeout),
+            ("write_timeout", self.write_timeout),
+            ("close_timeout", self.close_timeout),
+            ("stop_timeout", self.stop_timeout),
         ] {
             if !(seconds > 0.0 && seconds <= 3600.0) {
                 return Err(format!(

@@ -15,6 +15,7 @@ mod tests;
 
 pub use app::{AppConfig, WebhookNames};
 
+pub use crate::log::{LogFormat, LogLevel};
 use crate::protocol::client_ip::TrustedProxies;
 use app::file_mode;
 use serde::Deserialize;
@@ -56,6 +57,12 @@ pub struct ServerConfig {
     pub backlog: u32,
     /// Seconds a new WebSocket connection has to send its complete upgrade request.
     pub handshake_timeout: f64,
+    /// Seconds a batch of frames may take to be written to a client before it is taken as gone.
+    pub write_timeout: f64,
+    /// Seconds closing a connection may take: our close frame out and the client's answer in.
+    pub close_timeout: f64,
+    /// Seconds stopping the server may take: connections get their close frames within it.
+    pub stop_timeout: f64,
     /// Largest WebSocket message a client may send, in bytes; bigger ones close the socket with 1009.
     pub max_message_size: usize,
     /// Largest HTTP API request body, in bytes; bigger ones get 413.
@@ -119,6 +126,10 @@ pub struct ServerConfig {
     /// Native TLS: with a certificate the WebSocket listener is `wss://`, and an `https://` api
     /// address serves TLS with the same certificate.
     pub ssl: SslConfig,
+    /// The most detailed log lines written: `error`, `warn`, `info` or `debug` (rejected auths).
+    pub log_level: LogLevel,
+    /// `text` (`webman-push: <level> <message> key=value …`) or `json` (one object per line).
+    pub log_format: LogFormat,
 }
 
 /// Workerman's certificate option names, so a webman user's `ssl` context carries over.
@@ -162,6 +173,10 @@ impl Default for ServerConfig {
             threads: 2,
             backlog: 0,
             handshake_timeout: 10.0,
+            write_timeout: 10.0,
+            close_timeout: 1.0,
+            // Below webman's 2 s stop timeout.
+            stop_timeout: 1.5,
             max_message_size: 64 * 1024,
             max_request_body: 1024 * 1024,
             max_send_queue: 1024 * 1024,
@@ -189,6 +204,8 @@ impl Default for ServerConfig {
             console_token: String::new(),
             console_queue: 1024,
             ssl: SslConfig::default(),
+            log_level: LogLevel::default(),
+            log_format: LogFormat::default(),
         }
     }
 }

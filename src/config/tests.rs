@@ -248,3 +248,46 @@ fn console_defaults_and_a_zero_console_queue_is_refused_naming_the_key() {
     let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","console_queue":0}"#).unwrap_err();
     assert!(err.starts_with("console_queue"), "{err}");
 }
+
+#[test]
+fn log_level_and_format_default_to_info_and_text() {
+    let c = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s"}"#).unwrap();
+    assert_eq!((c.log_level, c.log_format), (LogLevel::Info, LogFormat::Text));
+    let c = ServerConfig::from_json(
+        r#"{"app_key":"k","app_secret":"s","log_level":"debug","log_format":"json"}"#,
+    )
+    .unwrap();
+    assert_eq!((c.log_level, c.log_format), (LogLevel::Debug, LogFormat::Json));
+}
+
+#[test]
+fn an_unknown_log_level_is_a_config_error_naming_the_key() {
+    let err =
+        ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","log_level":"verbose"}"#).unwrap_err();
+    assert!(err.contains("log_level: unknown variant `verbose`"), "{err}");
+    let err = ServerConfig::from_json(r#"{"app_key":"k","app_secret":"s","log_format":"xml"}"#).unwrap_err();
+    assert!(err.contains("log_format: unknown variant `xml`"), "{err}");
+}
+
+#[test]
+fn every_timeout_of_the_server_is_a_key_refused_at_zero_naming_it() {
+    for key in [
+        "write_timeout",
+        "close_timeout",
+        "stop_timeout",
+        "webhook_timeout",
+    ] {
+        let err =
+            ServerConfig::from_json(&format!(r#"{{"app_key":"k","app_secret":"s","{key}":0}}"#)).unwrap_err();
+        assert!(err.contains(&format!("{key} must be more than 0")), "{err}");
+    }
+    let c = ServerConfig::from_json(
+        r#"{"app_key":"k","app_secret":"s","write_timeout":0.5,"close_timeout":0.1,"stop_timeout":0.2,"webhook_timeout":0.3}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (c.write_timeout, c.close_timeout, c.stop_timeout),
+        (0.5, 0.1, 0.2)
+    );
+    assert_eq!(c.all_apps()[0].webhook_timeout, 0.3);
+}

@@ -177,10 +177,12 @@ impl Session {
             let data = req
                 .channel_data
                 .as_deref()
-                .ok_or(SubscribeError::MissingChannelData)?;
+                .ok_or(SubscribeError::MissingChannelData)
+                .inspect_err(|e| self.log_rejected(&channel, &e.to_string()))?;
             self.check_auth(&channel, Some(data), req.auth.as_deref())?;
             let member = PresenceMember::from_channel_data(data, app.config.presence_max_member_size)
-                .map_err(SubscribeError::BadChannelData)?;
+                .map_err(SubscribeError::BadChannelData)
+                .inspect_err(|e| self.log_rejected(&channel, &e.to_string()))?;
             Some(member)
         } else {
             if kind.requires_auth() {
@@ -209,12 +211,30 @@ impl Session {
         let to_sign = channel_string_to_sign(self.socket_id.as_str(), channel.as_str(), channel_data);
         match auth {
             Some(auth) if verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) => Ok(()),
-            // Unlike webman/push, never tell the client what the right signature would have been.
-            _ => Err(SubscribeError::InvalidAuth {
-                socket_id: self.socket_id.clone(),
-                channel: channel.to_string(),
-            }),
+            // Unlike webman/push, never tell the client (nor the log) what the right signature would have been.
+            _ => {
+                let why = match auth {
+                    Some(_) => "the signature does not match",
+                    None => "no auth given",
+                };
+                self.log_rejected(channel, why);
+                Err(SubscribeError::InvalidAuth {
+                    socket_id: self.socket_id.clone(),
+                    channel: channel.to_string(),
+                })
+            }
         }
+    }
+
+    /// `log_level => 'debug'`: why a subscription was refused (never a secret or a signature).
+    fn log_rejected(&self, channel: &ChannelName, why: &str) {
+        tracing::debug!(
+            app = %self.slot.app().config.id,
+            socket_id = %self.socket_id,
+            channel = %channel,
+            reason = why,
+            "subscription rejected"
+        );
     }
 
     /// A `pusher:signin`: once per connection, with `user_data` signed for this socket.
@@ -227,11 +247,21 @@ impl Session {
         }
         let to_sign = user_string_to_sign(self.socket_id.as_str(), user_data);
         if !verify_auth_token(&app.config.key, &app.config.secret, &to_sign, auth) {
+            tracing::debug!(
+                app = %app.config.id,
+                socket_id = %self.socket_id,
+                reason = "the signature does not match",
+                "signin rejected"
+            );
             return Err(SigninError::InvalidAuth {
                 socket_id: self.socket_id.clone(),
             });
         }
-        let user = SignedInUser::from_user_data(user_data).map_err(SigninError::BadUserData)?;
+        let user = SignedInUser::from_user_data(user_data)
+            .inspect_err(|why| {
+                tracing::debug!(app = %app.config.id, socket_id = %self.socket_id, reason = %why, "signin rejected");
+            })
+            .map_err(SigninError::BadUserData)?;
         self.outbox.send(Frame::from(signin_success_frame(user_data)));
         if user.watchlist_dropped > 0 {
             self.refuse(&WatchlistCut { max: MAX_WATCHLIST });

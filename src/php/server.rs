@@ -201,7 +201,7 @@ impl StopSignals {
     fn wait_reloading(&self, server: Option<&PushServer>) {
         while self.wait() == libc::SIGHUP {
             if let Some(Err(e)) = server.map(PushServer::reload_tls) {
-                eprintln!("webman-push: SIGHUP: keeping the previous TLS certificate: {e}");
+                tracing::warn!("SIGHUP: keeping the previous TLS certificate: {e}");
             }
         }
     }

@@ -6,13 +6,13 @@
 //! a file that is not a socket is never touched, permissions are set before the first accept, and
 //! the file is removed when the server stops, unless by then it is another server's.
 
+use super::shutdown::Shutdown;
 use super::StartError;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// The bound socket's file; dropping it removes the file.
 pub(crate) struct SocketFile {
@@ -90,20 +90,25 @@ fn remove_if_stale(path: &Path) -> io::Result<()> {
 /// Accepts Unix-socket connections until shutdown and hands each to `serve`.
 pub(crate) async fn accept_loop(
     listener: tokio::net::UnixListener,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     mut serve: impl FnMut(tokio::net::UnixStream),
 ) {
+    let failures = crate::log::Throttle::new(super::ACCEPT_FAILURE_LOG_EVERY);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => serve(stream),
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    eprintln!("webman-push: accepting HTTP API connections on the Unix socket failed: {e}");
+                    if let Some(suppressed) = failures.admit() {
+                        tracing::error!(
+                            "accepting HTTP API connections on the Unix socket failed: {e} ({suppressed} similar suppressed)"
+                        );
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            _ = shutdown.changed() => break,
+            _ = shutdown.cancelled() => break,
         }
     }
 }

@@ -20,6 +20,7 @@ mod monitoring;
 mod random;
 mod rate_limit;
 mod send;
+mod shutdown;
 mod tls;
 mod upgrade;
 mod webhook;
@@ -29,14 +30,11 @@ pub use webhook::Backlog as WebhookBacklog;
 
 use crate::config::ServerConfig;
 use crate::hub::{ClusterAdapter, Hub, LocalOnly};
+use shutdown::{Shutdown, Stopper};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-
-/// How long stopping may wait for connections to close; below webman's 2 s stop timeout.
-pub const STOP_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Why a server could not start.
 #[derive(Debug)]
@@ -86,6 +84,8 @@ pub(crate) struct Limits {
     pub api_pending_body_per_ip: usize,
     pub api_pending_body_total: usize,
     pub handshake_timeout: Duration,
+    pub write_timeout: Duration,
+    pub close_timeout: Duration,
     pub trusted_proxies: crate::protocol::client_ip::TrustedProxies,
     pub ip_limits: Arc<ip_limits::IpLimits>,
     pub console: Arc<console::Console>,
@@ -94,7 +94,9 @@ pub(crate) struct Limits {
 /// A running server. Dropping it stops it.
 pub struct PushServer {
     runtime: Option<tokio::runtime::Runtime>,
-    shutdown: watch::Sender<bool>,
+    stopper: Option<Stopper>,
+    /// `stop_timeout`: how long stopping may take.
+    stop_timeout: Duration,
     hub: Arc<Hub>,
     webhooks: Arc<webhook::WebhookStats>,
     cluster: Option<Arc<cluster::RedisCluster>>,
@@ -108,6 +110,7 @@ pub struct PushServer {
 
 impl PushServer {
     pub fn start(config: ServerConfig) -> Result<PushServer, StartError> {
+        crate::log::install(config.log_level, config.log_format);
         let ws_addr = config.websocket_addr().map_err(StartError::Config)?;
         // Read before anything binds: a missing certificate is the error the caller sees.
         let certificate = match config.tls() {
@@ -181,6 +184,8 @@ impl PushServer {
             api_pending_body_per_ip: config.api_pending_body_per_ip,
             api_pending_body_total: config.api_pending_body_total,
             handshake_timeout: Duration::from_secs_f64(config.handshake_timeout),
+            write_timeout: Duration::from_secs_f64(config.write_timeout),
+            close_timeout: Duration::from_secs_f64(config.close_timeout),
             trusted_proxies: config.trusted_proxies.clone(),
             ip_limits: Arc::new(ip_limits::IpLimits::new(
                 config.max_connections_per_ip,
@@ -188,7 +193,7 @@ impl PushServer {
             )),
             console: console::Console::new(&config, hub.clone(), webhooks.stats()),
         });
-        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (stopper, shutdown_rx) = shutdown::channel();
         let head_timeout = limits.api_head_timeout;
         let monitor = Arc::new(monitoring::Monitor::new(
             monitoring::Sources {
@@ -251,9 +256,18 @@ impl PushServer {
             }
             webhooks.spawn(shutdown_rx)
         };
+        tracing::info!(
+            websocket = %websocket_addr,
+            api = %api_addr,
+            api_socket = config.api_socket.as_str(),
+            metrics = %metrics_addr.map_or("-".to_owned(), |a| a.to_string()),
+            tls = certificate.is_some(),
+            "started"
+        );
         Ok(PushServer {
             runtime: Some(runtime),
-            shutdown,
+            stopper: Some(stopper),
+            stop_timeout: Duration::from_secs_f64(config.stop_timeout),
             hub,
             webhooks,
             cluster,
@@ -309,7 +323,8 @@ impl PushServer {
         self.cluster.as_ref().map_or((0, 0), |c| c.lost_messages())
     }
 
-    /// Closes every connection (4200, "reconnect now") and the listeners, waiting at most [`STOP_TIMEOUT`].
+    /// Closes every connection (4200, "reconnect now") and the listeners, waiting at most
+    /// `stop_timeout`.
     pub fn stop(mut self) {
         self.shutdown_now();
     }
@@ -323,21 +338,24 @@ impl PushServer {
             std::mem::forget(runtime);
             return;
         }
-        let _ = self.shutdown.send(true);
-        // Give connection tasks a moment to send their close frames before the runtime is torn down.
-        let deadline = std::time::Instant::now() + STOP_TIMEOUT / 2;
-        while std::time::Instant::now() < deadline && runtime.metrics().num_alive_tasks() > 0 {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        let (stopper, within) = (self.stopper.take(), self.stop_timeout / 2);
+        let stop = move || {
+            // Connection tasks send their close frames before the runtime is torn down.
+            if let Some(stopper) = stopper {
+                runtime.block_on(stopper.stop(within));
+            }
+            runtime.shutdown_timeout(within);
+        };
         if tokio::runtime::Handle::try_current().is_ok() {
             // Stopped from inside another runtime (an embedding async program, tests): tokio
-            // forbids blocking here, so tear ours down on a plain thread.
-            let _ = std::thread::spawn(move || runtime.shutdown_timeout(STOP_TIMEOUT / 2)).join();
+            // forbids blocking here, so stop ours on a plain thread.
+            let _ = std::thread::spawn(stop).join();
         } else {
-            runtime.shutdown_timeout(STOP_TIMEOUT / 2);
+            stop();
         }
         // Only now that nothing accepts on it: a caller never finds the file gone while it works.
         self.api_socket = None;
+        tracing::info!(websocket = %self.websocket_addr, api = %self.api_addr, "stopped");
     }
 }
 
@@ -347,14 +365,18 @@ impl Drop for PushServer {
     }
 }
 
+/// Accept failures (out of file descriptors) repeat every 50 ms while they last: one line per 10 s.
+pub(crate) const ACCEPT_FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
+
 /// Accepts connections until shutdown, with `TCP_NODELAY` set (answers and events are small and
 /// latency matters more than packet count), and hands each to `serve`.
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     what: &str,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     mut serve: impl FnMut(tokio::net::TcpStream),
 ) {
+    let failures = crate::log::Throttle::new(ACCEPT_FAILURE_LOG_EVERY);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -364,17 +386,19 @@ async fn accept_loop(
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    eprintln!("webman-push: accepting {what} failed: {e}");
+                    if let Some(suppressed) = failures.admit() {
+                        tracing::error!("accepting {what} failed: {e} ({suppressed} similar suppressed)");
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            _ = shutdown.changed() => break,
+            _ = shutdown.cancelled() => break,
         }
     }
 }
 
 /// One timer for the whole server: throttled subscription counts, cache expiry.
-async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
+async fn maintenance(hub: Arc<Hub>, shutdown: Shutdown) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -384,7 +408,7 @@ async fn maintenance(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
                     app.tick(now);
                 }
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.cancelled() => return,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! like an accepted TCP connection: the plain path stays as it is, and TLS pays one extra copy
 //! per byte (measured in bench/notes.md).
 
+use super::shutdown::Shutdown;
 use crate::config::SslConfig;
 use parking_lot::{Mutex, RwLock};
 use rustls_pki_types::pem::PemObject;
@@ -22,7 +23,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
@@ -78,11 +78,7 @@ fn modified(path: &Path) -> Option<SystemTime> {
 }
 
 /// Polls the files every `every` and reloads them when they change, logging a reload that fails.
-pub(crate) async fn watch(
-    certificate: Arc<Certificate>,
-    every: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn watch(certificate: Arc<Certificate>, every: Duration, shutdown: Shutdown) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -90,11 +86,11 @@ pub(crate) async fn watch(
             _ = tick.tick() => {
                 if certificate.changed() {
                     if let Err(e) = certificate.reload() {
-                        eprintln!("webman-push: keeping the previous TLS certificate: {e}");
+                        tracing::warn!("keeping the previous TLS certificate: {e}");
                     }
                 }
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.cancelled() => return,
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use super::ip_limits::IpSlot;
 use super::send::{self, finish, ConnectionOutbox, Flushed, Flusher, Flushers, Socket};
+use super::shutdown::Shutdown;
 use super::tls::{self, Certificate};
 use super::upgrade::{self, Outcome};
 use super::Limits;
@@ -22,16 +23,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
-
-/// Closing a connection (our last frames out, the client's close awaited) takes at most this long.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 type Ws = WebSocketStream<Socket>;
 
@@ -41,7 +38,7 @@ pub(crate) async fn serve(
     limits: Arc<Limits>,
     flushers: Arc<Flushers>,
     tls: Option<Arc<Certificate>>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     // Socket ids are `<prefix>.<counter>`; a random prefix keeps them unique across restarts and nodes.
     let prefix = (super::random::random_u64() % 1_000_000_000) as u32;
@@ -104,7 +101,7 @@ async fn connection(
     hub: Arc<Hub>,
     limits: Arc<Limits>,
     flusher: Arc<Flusher>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     prefix: u32,
     id: u64,
 ) {
@@ -128,7 +125,7 @@ async fn connection(
         Ok(Outcome::Upgrade(upgrade)) => upgrade,
         Ok(Outcome::Refuse(refusal)) => {
             outbox.send_raw(Bytes::from(refusal.response()));
-            Box::pin(end_connection(&outbox, &stream)).await;
+            Box::pin(end_connection(&outbox, &stream, limits.close_timeout)).await;
             return;
         }
         Ok(Outcome::Gone) | Err(_) => return,
@@ -139,7 +136,7 @@ async fn connection(
         Ok(slot) => slot.map(Box::new),
         Err(refusal) => {
             outbox.send_raw(Bytes::from(refusal.response()));
-            Box::pin(end_connection(&outbox, &stream)).await;
+            Box::pin(end_connection(&outbox, &stream, limits.close_timeout)).await;
             return;
         }
     };
@@ -156,7 +153,14 @@ async fn connection(
     let key = upgrade.app_key;
     let Some(app) = hub.app_by_key(&key).cloned() else {
         let message = format!("App key {key} does not exist on this server");
-        Box::pin(refuse(&mut ws, &outbox, ErrorCode::AppNotFound, &message)).await;
+        Box::pin(refuse(
+            &mut ws,
+            &outbox,
+            ErrorCode::AppNotFound,
+            &message,
+            limits.close_timeout,
+        ))
+        .await;
         return;
     };
     drop(key);
@@ -170,7 +174,7 @@ async fn connection(
                     app.config.max_connections
                 ),
             };
-            Box::pin(refuse(&mut ws, &outbox, code, &message)).await;
+            Box::pin(refuse(&mut ws, &outbox, code, &message, limits.close_timeout)).await;
             return;
         }
     };
@@ -193,34 +197,43 @@ fn admit(
     limits: &Arc<Limits>,
 ) -> Result<Option<IpSlot>, upgrade::Refusal> {
     let edge = &upgrade.edge;
-    if let Some(app) = hub.app_by_key(&upgrade.app_key) {
-        let origins = &app.config.allowed_origins;
-        if !origins.allows(edge.origin.as_deref(), app.config.allowed_origins_strict) {
-            let message = match edge.origin {
-                Some(_) => "Origin not allowed for this app",
-                None => "This app only accepts connections that send an Origin header",
-            };
-            return Err(upgrade::Refusal { status: 403, message });
-        }
-    }
     let client = limits.trusted_proxies.client_ip(
         peer.resolve(stream),
         edge.forwarded_for.as_deref().into_iter(),
         edge.real_ip.as_deref(),
     );
+    let refused = |status, message| {
+        tracing::debug!(app_key = %upgrade.app_key, client = %client, reason = message, "connection refused");
+        upgrade::Refusal { status, message }
+    };
+    match hub.app_by_key(&upgrade.app_key) {
+        Some(app) => {
+            let origins = &app.config.allowed_origins;
+            if !origins.allows(edge.origin.as_deref(), app.config.allowed_origins_strict) {
+                return Err(refused(
+                    403,
+                    match edge.origin {
+                        Some(_) => "Origin not allowed for this app",
+                        None => "This app only accepts connections that send an Origin header",
+                    },
+                ));
+            }
+        }
+        // Refused after the upgrade, with 4001, so a Pusher client stops retrying.
+        None => {
+            tracing::debug!(app_key = %upgrade.app_key, client = %client, "connection refused: unknown app key")
+        }
+    }
     limits
         .ip_limits
         .admit(client, Instant::now().into_std())
-        .map_err(|over| upgrade::Refusal {
-            status: 429,
-            message: over.message(),
-        })
+        .map_err(|over| refused(429, over.message()))
 }
 
 /// Writes what is queued, then closes the connection, our side first ([`finish`]), all within
-/// [`CLOSE_TIMEOUT`].
-async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream) {
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+/// `close_timeout`.
+async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream, close_timeout: Duration) {
+    let _ = tokio::time::timeout(close_timeout, async {
         if matches!(outbox.flush().await, Flushed::Idle) {
             finish(stream).await;
         }
@@ -228,18 +241,24 @@ async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream) {
     .await;
 }
 
-async fn refuse(ws: &mut Ws, outbox: &ConnectionOutbox, code: ErrorCode, message: &str) {
+async fn refuse(
+    ws: &mut Ws,
+    outbox: &ConnectionOutbox,
+    code: ErrorCode,
+    message: &str,
+    close_timeout: Duration,
+) {
     outbox.send(Frame::from(error_frame(Some(code.code()), message)));
-    close_gracefully(ws, outbox, code.code(), message).await;
+    close_gracefully(ws, outbox, code.code(), message, close_timeout).await;
 }
 
 /// Sends a close frame and waits (briefly) for the client's reply before the socket is closed:
 /// a browser whose closing frame meets a reset reports 1006 instead of our code, and would
 /// then reconnect even after a 40xx close. After a protocol error the stream reads nothing
 /// more, and [`finish`] discards what the client still sends.
-async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, reason: &str) {
+async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, reason: &str, within: Duration) {
     let _ = ws.close(Some(close_frame(code, reason))).await;
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+    let _ = tokio::time::timeout(within, async {
         if !matches!(outbox.flush().await, Flushed::Idle) {
             return;
         }
@@ -257,9 +276,9 @@ async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, rea
 
 /// The client closed first: send tungstenite's answer (the client's code echoed, or 1002 for a
 /// code no endpoint may send), then close the connection.
-async fn answer_close(ws: &mut Ws, outbox: &ConnectionOutbox) {
+async fn answer_close(ws: &mut Ws, outbox: &ConnectionOutbox, close_timeout: Duration) {
     let _ = ws.flush().await;
-    end_connection(outbox, ws.get_ref().stream()).await;
+    end_connection(outbox, ws.get_ref().stream(), close_timeout).await;
 }
 
 /// The close code RFC 6455 §7.4.1 gives what the client did wrong; None when it is simply gone.
@@ -309,7 +328,7 @@ async fn run(
     outbox: &ConnectionOutbox,
     app: &AppHub,
     limits: &Limits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let mut last_seen = Instant::now();
     // Apps that require it close connections that neither sign in nor join a private channel in time.
@@ -323,7 +342,7 @@ async fn run(
             biased;
             // Boxed (here and below): rare paths whose state would otherwise enlarge every
             // connection's task for its whole life.
-            _ = outbox.pending() => match Box::pin(outbox.write_when_writable()).await {
+            _ = outbox.pending() => match Box::pin(outbox.write_when_writable(limits.write_timeout)).await {
                 Flushed::Idle => {}
                 Flushed::Close(code, reason) => break End::Close(code, reason),
                 Flushed::Broken => break End::Gone,
@@ -383,7 +402,7 @@ async fn run(
                     }
                 }
             }
-            _ = shutdown.changed() => {
+            _ = shutdown.cancelled() => {
                 break End::Close(ErrorCode::ReconnectNow.code(), "Server shutting down".into());
             }
         }
@@ -398,8 +417,17 @@ async fn run(
     // Leave channels (member_removed, counts) before the socket is closed.
     drop(session);
     match end {
-        End::Close(code, reason) => Box::pin(close_gracefully(&mut ws, outbox, code, &reason)).await,
-        End::ClosedByClient(_) => Box::pin(answer_close(&mut ws, outbox)).await,
+        End::Close(code, reason) => {
+            Box::pin(close_gracefully(
+                &mut ws,
+                outbox,
+                code,
+                &reason,
+                limits.close_timeout,
+            ))
+            .await
+        }
+        End::ClosedByClient(_) => Box::pin(answer_close(&mut ws, outbox, limits.close_timeout)).await,
         End::Gone => {}
     }
 }

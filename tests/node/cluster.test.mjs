@@ -444,7 +444,7 @@ test('a node killed without a goodbye: its members leave, its channels are vacat
     assert.equal((await channelInfo(node, 'only-on-3')).occupied, false);
     assert.equal((await getJson(node, '/channels')).channels['only-on-3'], undefined);
   }
-  await logged(one, /webman-push: cluster: node \S+ stopped answering/);
+  await logged(one, /webman-push: warn cluster: node \S+ stopped answering/);
 
   await expectHookOnce((e) => e.name === 'channel_removed' && e.channel === 'hook-only-3', 'channel_removed hook-only-3',
     { list: [one, two] });
@@ -520,7 +520,7 @@ test('Redis restarted: each node keeps serving its own clients, then cross-node 
   const logMark = nodes.map((node) => node.stderr().length);
   await redis.kill();
   t.diagnostic(`redis-server killed (pid ${redis.pid})`);
-  await Promise.all(nodes.map((node, i) => eventually(() => /webman-push: cluster: /.test(node.stderr().slice(logMark[i])),
+  await Promise.all(nodes.map((node, i) => eventually(() => /webman-push: warn cluster: /.test(node.stderr().slice(logMark[i])),
     `node ${i + 1} logs that Redis is gone`)));
 
   // Local clients are still served: an event published through a node reaches that node's subscriber.
@@ -557,7 +557,7 @@ test('Redis restarted: each node keeps serving its own clients, then cross-node 
     { occupied: true, user_count: 2, subscription_count: 2 }, `counts of ${ch} after the resync`, 5000);
   for (const node of nodes) assert.deepEqual(await userIds(node, ch), ['p1', 'p2']);
   for (const [i, node] of nodes.entries()) {
-    assert.match(node.stderr().slice(logMark[i]), /webman-push: cluster: connected to Redis again/, `node ${i + 1}`);
+    assert.match(node.stderr().slice(logMark[i]), /webman-push: warn cluster: connected to Redis again/, `node ${i + 1}`);
   }
 });
 

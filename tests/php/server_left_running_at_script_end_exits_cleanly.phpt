@@ -9,7 +9,7 @@ if (!function_exists('proc_open')) die('skip proc_open not available');
 require __DIR__ . '/lib/push.php';
 $script = '
 $s = new Webman\Push\Server(["websocket" => "websocket://127.0.0.1:0", "api" => "http://127.0.0.1:0",
-    "app_key" => "' . TEST_APP_KEY . '", "app_secret" => "' . TEST_APP_SECRET . '"]);
+    "app_key" => "' . TEST_APP_KEY . '", "app_secret" => "' . TEST_APP_SECRET . '", "log_level" => "warn"]);
 $s->start();
 echo $s->websocketPort(), "\n";
 fgets(STDIN); // ends when the test closes stdin, with the server still running

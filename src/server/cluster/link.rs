@@ -12,11 +12,12 @@ use super::transport::{Command, Transport};
 use super::{leader, RedisCluster};
 use crate::hub::{Hub, Publish};
 use crate::protocol::{ChannelName, SocketId};
+use crate::server::shutdown::Shutdown;
 use futures_util::StreamExt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// Most queued commands one round trip carries.
@@ -29,7 +30,7 @@ pub(super) async fn read_loop(
     cluster: Arc<RedisCluster>,
     transport: Arc<dyn Transport>,
     hub: Arc<Hub>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let mut backoff = Duration::from_millis(100);
     let mut was_down = false;
@@ -40,21 +41,21 @@ pub(super) async fn read_loop(
                 Err(e) => {
                     cluster.health.down();
                     if !was_down {
-                        eprintln!("webman-push: cluster: Redis unreachable ({e}); serving local clients, retrying");
+                        tracing::warn!("cluster: Redis unreachable ({e}); serving local clients, retrying");
                         was_down = true;
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.changed() => return,
+                        _ = shutdown.cancelled() => return,
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
                 }
             },
-            _ = shutdown.changed() => return,
+            _ = shutdown.cancelled() => return,
         };
         if was_down {
-            eprintln!("webman-push: cluster: connected to Redis again; resynchronising");
+            tracing::warn!("cluster: connected to Redis again; resynchronising");
         }
         backoff = Duration::from_millis(100);
         cluster.health.up();
@@ -66,11 +67,11 @@ pub(super) async fn read_loop(
                     Some(m) => handle(&cluster, &hub, m.payload()),
                     None => break,
                 },
-                _ = shutdown.changed() => return,
+                _ = shutdown.cancelled() => return,
             }
         }
         cluster.health.down();
-        eprintln!("webman-push: cluster: lost the Redis connection; serving local clients, reconnecting");
+        tracing::warn!("cluster: lost the Redis connection; serving local clients, reconnecting");
         was_down = true;
     }
 }
@@ -138,7 +139,7 @@ pub(super) async fn write_loop(
     transport: Arc<dyn Transport>,
     hub: Arc<Hub>,
     mut outgoing: mpsc::Receiver<Command>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let mut heartbeat = tokio::time::interval(cluster.timing.heartbeat);
     let mut failing = false;
@@ -170,7 +171,7 @@ pub(super) async fn write_loop(
                     leader::keep_lease(&cluster, &*transport, &hub).await;
                 }
             }
-            _ = shutdown.changed() => {
+            _ = shutdown.cancelled() => {
                 say_goodbye(&cluster, &*transport).await;
                 return;
             }
@@ -186,9 +187,7 @@ pub(super) async fn write_loop(
             Ok(()) => {
                 if failing {
                     let lost = cluster.publish_failed.load(Ordering::Relaxed);
-                    eprintln!(
-                        "webman-push: cluster: publishing to Redis again; {lost} message(s) lost so far"
-                    );
+                    tracing::warn!("cluster: publishing to Redis again; {lost} message(s) lost so far");
                 }
                 failing = false;
                 let published = batch.iter().filter(|c| matches!(c, Command::Publish(_)));
@@ -198,8 +197,8 @@ pub(super) async fn write_loop(
                 cluster.keep_unrecorded(&batch);
                 let lost = cluster.publish_failed.fetch_add(messages, Ordering::Relaxed) + messages;
                 if !failing {
-                    eprintln!(
-                        "webman-push: cluster: cannot publish to Redis ({e}); messages are not forwarded \
+                    tracing::warn!(
+                        "cluster: cannot publish to Redis ({e}); messages are not forwarded \
                          (counted in the stats as cluster_publish_failed, {lost} so far)"
                     );
                     failing = true;
@@ -241,11 +240,7 @@ async fn say_goodbye(cluster: &RedisCluster, transport: &dyn Transport) {
 }
 
 /// Forgets nodes whose heartbeat stopped.
-pub(super) async fn liveness_loop(
-    cluster: Arc<RedisCluster>,
-    hub: Arc<Hub>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(super) async fn liveness_loop(cluster: Arc<RedisCluster>, hub: Arc<Hub>, shutdown: Shutdown) {
     let mut every = tokio::time::interval(cluster.timing.liveness_check);
     loop {
         tokio::select! {
@@ -259,11 +254,11 @@ pub(super) async fn liveness_loop(
                     .map(|(n, _)| n.clone())
                     .collect();
                 for node in dead {
-                    eprintln!("webman-push: cluster: node {node} stopped answering; removing its clients");
+                    tracing::warn!("cluster: node {node} stopped answering; removing its clients");
                     cluster.forget(&hub, &node);
                 }
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.cancelled() => return,
         }
     }
 }

@@ -35,13 +35,14 @@ mod transport;
 
 use super::webhook::EmitLog;
 use crate::hub::{ClusterAdapter, Hub, Publish};
+use crate::server::shutdown::Shutdown;
 use codec::{member_entry, Message};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 use transport::{Command, RedisTransport, Transport};
 
@@ -136,7 +137,7 @@ impl RedisCluster {
         self: &Arc<Self>,
         config: &crate::config::ServerConfig,
         hub: Arc<Hub>,
-        shutdown: watch::Receiver<bool>,
+        shutdown: Shutdown,
     ) -> Result<(), String> {
         let transport: Arc<dyn Transport> = if config.redis_cluster.is_empty() {
             let connector = connector::Connector::from_config(config)?;
@@ -165,7 +166,7 @@ impl RedisCluster {
         self: &Arc<Self>,
         transport: Arc<dyn Transport>,
         hub: Arc<Hub>,
-        shutdown: watch::Receiver<bool>,
+        shutdown: Shutdown,
     ) -> Result<(), String> {
         let receiver = self.receiver.lock().take().ok_or("cluster already started")?;
         tokio::spawn(link::read_loop(
@@ -195,7 +196,7 @@ impl RedisCluster {
         if self.outgoing.try_send(command).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n == 1 || n.is_power_of_two() {
-                eprintln!("webman-push: cluster: outgoing queue full, {n} message(s) not forwarded so far");
+                tracing::warn!("cluster: outgoing queue full, {n} message(s) not forwarded so far");
             }
         }
     }

@@ -95,9 +95,7 @@ impl Transport for ClusterTransport {
                             if e.kind()
                                 == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
                         {
-                            eprintln!(
-                                "webman-push: cluster: Redis has no sharded pub/sub ({e}); using PUBLISH"
-                            );
+                            tracing::warn!("cluster: Redis has no sharded pub/sub ({e}); using PUBLISH");
                             self.sharded.store(false, Ordering::Relaxed);
                         }
                         Err(e) => return Err(e),

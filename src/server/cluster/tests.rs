@@ -8,12 +8,12 @@ use crate::config::AppConfig;
 use crate::hub::tests::RecordingOutbox;
 use crate::hub::{ChannelEvent, Hub, Observer, Publish, Session};
 use crate::protocol::{ChannelName, SocketId};
+use crate::server::shutdown::{self, Stopper};
 use crate::server::webhook::EmitLog;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 
 const KEY: &str = "key";
 const SECRET: &str = "secret";
@@ -57,7 +57,7 @@ struct Node {
     hub: Arc<Hub>,
     transport: Arc<MemoryTransport>,
     reported: Arc<Reported>,
-    stop: watch::Sender<bool>,
+    stop: Stopper,
     sockets: AtomicU64,
 }
 
@@ -76,7 +76,7 @@ impl Node {
         let observer = reported.clone();
         let hub = Arc::new(Hub::with_parts(vec![app], cluster.clone(), |_| observer.clone()));
         let transport = MemoryTransport::new(bus);
-        let (stop, stopped) = watch::channel(false);
+        let (stop, stopped) = shutdown::channel();
         cluster
             .spawn_on(transport.clone(), hub.clone(), stopped)
             .expect("started once");
@@ -146,7 +146,7 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
+        self.stop.begin();
     }
 }
 

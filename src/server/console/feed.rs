@@ -10,6 +10,7 @@
 use super::tap::Registration;
 use super::unix_millis;
 use crate::hub::AppHub;
+use crate::server::shutdown::Shutdown;
 use crate::server::webhook::WebhookStats;
 use axum::response::sse::Event;
 use futures_util::Stream;
@@ -19,7 +20,7 @@ use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
 pub(super) struct Feed {
@@ -27,7 +28,7 @@ pub(super) struct Feed {
     pub queue: mpsc::Receiver<Arc<str>>,
     pub app: Arc<AppHub>,
     pub webhooks: Arc<WebhookStats>,
-    pub shutdown: watch::Receiver<bool>,
+    pub shutdown: Shutdown,
 }
 
 /// What the feed keeps between items.
@@ -64,7 +65,7 @@ impl Feed {
 impl State {
     async fn next(&mut self) -> Option<String> {
         loop {
-            if *self.feed.shutdown.borrow() {
+            if self.feed.shutdown.is_cancelled() {
                 return None;
             }
             if let Some(text) = self.own.pop_front() {
@@ -78,11 +79,7 @@ impl State {
             tokio::select! {
                 queued = self.feed.queue.recv() => return queued.map(|text| text.to_string()),
                 _ = self.every_second.tick() => self.webhook_changes(),
-                changed = self.feed.shutdown.changed() => {
-                    if changed.is_err() {
-                        return None;
-                    }
-                }
+                _ = self.feed.shutdown.cancelled() => return None,
             }
         }
     }

@@ -16,6 +16,7 @@ mod tap;
 pub(crate) use tap::Tap;
 
 use super::rate_limit::RateLimit;
+use super::shutdown::Shutdown;
 use super::webhook::WebhookStats;
 use crate::config::ServerConfig;
 use crate::hub::{AppHub, ChannelType, Hub};
@@ -31,7 +32,6 @@ use serde_json::{json, Map, Value};
 use sessions::{Access, Sessions, COOKIE, SESSION_LIFETIME};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::watch;
 
 /// The page: one file, inline CSS and JS, no external resources.
 const PAGE: &str = include_str!("page.html");
@@ -96,7 +96,7 @@ impl Console {
 }
 
 /// The console's routes, none when `console` is false.
-pub(crate) fn routes(console: &Arc<Console>, shutdown: watch::Receiver<bool>) -> Router {
+pub(crate) fn routes(console: &Arc<Console>, shutdown: Shutdown) -> Router {
     if !console.enabled {
         return Router::new();
     }
@@ -110,7 +110,7 @@ pub(crate) fn routes(console: &Arc<Console>, shutdown: watch::Receiver<bool>) ->
         .with_state((console.clone(), shutdown))
 }
 
-type ConsoleState = State<(Arc<Console>, watch::Receiver<bool>)>;
+type ConsoleState = State<(Arc<Console>, Shutdown)>;
 
 /// A refused console request: its status and `{"error": message}`.
 struct Refusal(StatusCode, String);

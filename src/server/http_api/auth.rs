@@ -53,6 +53,11 @@ impl FromRequest<ApiState> for Signed {
             .map(|(_, v)| v.as_str())
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Missing auth_key in the query string"))?;
         let app = state.hub.app_by_key(key).cloned().ok_or_else(|| {
+            tracing::debug!(
+                app_key = key,
+                path = head.uri.path(),
+                "HTTP API request rejected: unknown app key"
+            );
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 format!("Invalid app_key: no app has the key {key}"),
@@ -66,7 +71,11 @@ impl FromRequest<ApiState> for Signed {
         };
         request
             .verify(&app.config.secret, unix_now(), state.limits.timestamp_window)
-            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+            .map_err(|e| {
+                // The reason names the check that failed, never the expected signature.
+                tracing::debug!(app = %app.config.id, path = head.uri.path(), reason = %e, "HTTP API request rejected");
+                ApiError::new(StatusCode::UNAUTHORIZED, e.to_string())
+            })?;
         if !app.config.enabled {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "Application disabled"));
         }

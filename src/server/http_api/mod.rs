@@ -21,6 +21,7 @@ use super::inline_wake::InlineWake;
 use super::monitoring::{self, api_requests, Monitor};
 use super::rate_limit::RateLimit;
 use super::send::Flushers;
+use super::shutdown::Shutdown;
 use super::tls::Certificate;
 use super::Limits;
 use crate::hub::Hub;
@@ -43,7 +44,6 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 #[derive(Clone)]
@@ -71,7 +71,7 @@ pub(crate) async fn serve(
     flushers: Arc<Flushers>,
     (monitor, with_metrics): (Arc<Monitor>, bool),
     tls: Option<Arc<Certificate>>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let api_rates = hub
         .apps()
@@ -120,7 +120,7 @@ struct Spawner {
     pending: Arc<PendingBodies>,
     app: Router,
     limits: Arc<Limits>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 }
 
 impl Spawner {
@@ -174,7 +174,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     stream: S,
     app: Router,
     bodies: Bodies,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let (head_timeout, body_timeout) = (bodies.limits.api_head_timeout, bodies.limits.api_body_timeout);
     let app = TowerToHyperService::new(app);
@@ -198,13 +198,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         // one send(2) costs less than writev(2) with two buffers (A/B in bench/notes.md).
         .writev(false)
         .serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = shutdown.changed() => {}
-    }
-    conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
+    shutdown.serve_http1(conn).await;
 }
 
 fn router(state: ApiState) -> Router {

@@ -13,6 +13,7 @@ mod metrics;
 pub(crate) use api_requests::ApiRequests;
 pub(crate) use metrics::Sources;
 
+use crate::server::shutdown::Shutdown;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +27,6 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// What the monitoring endpoints answer from.
 pub(crate) struct Monitor {
@@ -34,17 +34,12 @@ pub(crate) struct Monitor {
     registry: Registry,
     /// SHA-256 of `metrics_token`: comparing digests takes the same time whatever the guess.
     token: Option<[u8; 32]>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     node_timeout: Duration,
 }
 
 impl Monitor {
-    pub fn new(
-        sources: Sources,
-        token: &str,
-        shutdown: watch::Receiver<bool>,
-        node_timeout: Duration,
-    ) -> Monitor {
+    pub fn new(sources: Sources, token: &str, shutdown: Shutdown, node_timeout: Duration) -> Monitor {
         let sources = Arc::new(sources);
         Monitor {
             registry: metrics::registry(sources.clone()),
@@ -61,7 +56,7 @@ impl Monitor {
 
     /// Whether this node should get traffic, and why (or why not).
     fn readiness(&self) -> Result<&'static str, String> {
-        if *self.shutdown.borrow() {
+        if self.shutdown.is_cancelled() {
             return Err("stopping".into());
         }
         let Some(cluster) = &self.sources.cluster else {
@@ -138,26 +133,20 @@ pub(crate) async fn serve(
     listener: TcpListener,
     monitor: Arc<Monitor>,
     head_timeout: Duration,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let app = routes(monitor, true)
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({ "error": "Not found" }))) });
     let stop = shutdown.clone();
     super::accept_loop(listener, "metrics connections", stop, |stream| {
         let service = TowerToHyperService::new(app.clone());
-        let mut shutdown = shutdown.clone();
+        let shutdown = shutdown.clone();
         tokio::spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(head_timeout)
                 .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => return,
-                _ = shutdown.changed() => {}
-            }
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+            shutdown.serve_http1(conn).await;
         });
     })
     .await;
@@ -170,7 +159,7 @@ mod tests {
     use crate::server::webhook::Webhooks;
     use std::sync::atomic::AtomicBool;
 
-    fn monitor(shutdown: watch::Receiver<bool>) -> Monitor {
+    fn monitor(shutdown: Shutdown) -> Monitor {
         let webhooks = Webhooks::new(&[], Arc::new(AtomicBool::new(true)), None);
         let sources = Sources {
             hub: Arc::new(Hub::new(Vec::new())),
@@ -183,10 +172,10 @@ mod tests {
 
     #[test]
     fn ready_turns_to_stopping_once_shutdown_begins() {
-        let (stop, shutdown) = watch::channel(false);
+        let (stop, shutdown) = crate::server::shutdown::channel();
         let monitor = monitor(shutdown);
         assert_eq!(monitor.readiness(), Ok("serving"));
-        stop.send(true).unwrap();
+        stop.begin();
         assert_eq!(monitor.readiness(), Err("stopping".to_owned()));
     }
 }

@@ -11,10 +11,11 @@
 //! A flusher knows what it writes only through [`Flush`]: connections point at their flusher,
 //! never the other way round. Generic rather than `dyn`, so writing a connection is a direct call.
 
+use crate::server::shutdown::Shutdown;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
 /// How many times a woken flusher yields before writing (see [`Flusher::run`]).
 const COALESCING_PASSES: usize = 4;
@@ -62,12 +63,12 @@ impl<C: Flush> Flusher<C> {
         std::mem::swap(batch, &mut *list);
     }
 
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, shutdown: Shutdown) {
         let mut batch = Vec::new();
         loop {
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = shutdown.changed() => {
+                _ = shutdown.cancelled() => {
                     // Connections write their last frames themselves; hold none of them.
                     self.take_scheduled(&mut batch);
                     return;
@@ -121,7 +122,7 @@ impl<C: Flush> Flushers<C> {
         Pending(self.waiting.clone())
     }
 
-    pub fn spawn(&self, shutdown: &watch::Receiver<bool>) {
+    pub fn spawn(&self, shutdown: &Shutdown) {
         for f in &self.flushers {
             tokio::spawn(f.clone().run(shutdown.clone()));
         }

@@ -23,8 +23,6 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 /// A batch of frames that cannot be written in this long means the peer is gone.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Where the connection is in the send state machine (see the `send` module's doc).
 #[derive(Default)]
 struct Queue {
@@ -118,9 +116,9 @@ impl ConnectionOutbox {
 
     /// The connection task's turn after [`pending`](Self::pending): writes what the flusher
     /// could not, as the socket becomes writable. A queue that cannot be written within
-    /// [`WRITE_TIMEOUT`] means the peer is gone (`Broken`).
-    pub async fn write_when_writable(&self) -> Flushed {
-        tokio::time::timeout(WRITE_TIMEOUT, self.flush())
+    /// `write_timeout` (the config's) means the peer is gone (`Broken`).
+    pub async fn write_when_writable(&self, write_timeout: Duration) -> Flushed {
+        tokio::time::timeout(write_timeout, self.flush())
             .await
             .unwrap_or(Flushed::Broken)
     }

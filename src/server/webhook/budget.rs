@@ -74,10 +74,11 @@ impl Budget {
             return;
         }
         *logged_at = Some(now);
-        eprintln!(
-            "webman-push: app {}: webhook state is at webhook_max_pending_bytes ({} bytes); \
+        tracing::warn!(
+            "app {}: webhook state is at webhook_max_pending_bytes ({} bytes); \
              {total} event(s) dropped so far",
-            self.app, self.limit
+            self.app,
+            self.limit
         );
     }
 

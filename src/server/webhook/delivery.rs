@@ -11,6 +11,7 @@
 use super::budget::Budget;
 use crate::config::AppConfig;
 use crate::protocol::webhook::{self as wire, KEY_HEADER, SIGNATURE_HEADER};
+use crate::server::shutdown::Shutdown;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
@@ -24,12 +25,10 @@ use std::mem::size_of;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 pub(super) type Client = HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A keep-alive client for http and https receivers. Header names go out title-cased
 /// (`X-Pusher-Signature`) as Pusher sends them: PHP's `getallheaders()` keeps the wire casing and
@@ -112,6 +111,8 @@ pub(super) struct Destination {
     secret: String,
     retry_for: Duration,
     retry_interval: Duration,
+    /// `webhook_timeout`: how long one request may wait for its answer.
+    request_timeout: Duration,
     capacity: usize,
     queue: Mutex<Queue>,
     ready: Notify,
@@ -134,6 +135,7 @@ impl Destination {
             secret: app.secret.clone(),
             retry_for: Duration::from_secs(app.webhook_retry_for),
             retry_interval: Duration::from_secs_f64(app.webhook_retry_interval),
+            request_timeout: Duration::from_secs_f64(app.webhook_timeout),
             capacity: app.webhook_queue.max(1),
             queue: Mutex::new(Queue::default()),
             ready: Notify::new(),
@@ -203,10 +205,7 @@ impl Destination {
     fn count_dropped(&self, why: &str) {
         let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
         if n == 1 || n.is_power_of_two() {
-            eprintln!(
-                "webman-push: webhook to {}: {why}; {n} request(s) dropped so far",
-                self.url
-            );
+            tracing::warn!("webhook to {}: {why}; {n} request(s) dropped so far", self.url);
         }
     }
 
@@ -220,7 +219,7 @@ impl Destination {
         }
     }
 
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, shutdown: Shutdown) {
         // Since when the receiver has been failing, if it is.
         let mut failing_since: Option<Instant> = None;
         loop {
@@ -233,7 +232,7 @@ impl Destination {
             let Some((id, body, signature, queued_at)) = head else {
                 tokio::select! {
                     _ = self.ready.notified() => continue,
-                    _ = shutdown.changed() => return,
+                    _ = shutdown.cancelled() => return,
                 }
             };
             if failing_since.is_some() && queued_at.elapsed() > self.retry_for {
@@ -245,14 +244,14 @@ impl Destination {
             self.attempts.fetch_add(1, Ordering::Relaxed);
             let failure = tokio::select! {
                 outcome = self.attempt(body, &signature) => outcome.err(),
-                _ = shutdown.changed() => return,
+                _ = shutdown.cancelled() => return,
             };
             let Some(failure) = failure else {
                 self.remove(id);
                 self.delivered.fetch_add(1, Ordering::Relaxed);
                 if let Some(since) = failing_since.take() {
-                    eprintln!(
-                        "webman-push: webhook to {} delivered again after {:.1} s; sending the backlog",
+                    tracing::warn!(
+                        "webhook to {} delivered again after {:.1} s; sending the backlog",
                         self.url,
                         since.elapsed().as_secs_f64()
                     );
@@ -262,8 +261,8 @@ impl Destination {
             self.failed.fetch_add(1, Ordering::Relaxed);
             if failing_since.is_none() {
                 failing_since = Some(Instant::now());
-                eprintln!(
-                    "webman-push: webhook to {} failed ({failure}); retrying every {:.2} s",
+                tracing::warn!(
+                    "webhook to {} failed ({failure}); retrying every {:.2} s",
                     self.url,
                     self.retry_interval.as_secs_f64()
                 );
@@ -276,18 +275,21 @@ impl Destination {
             self.retried.fetch_add(1, Ordering::Relaxed);
             tokio::select! {
                 _ = tokio::time::sleep(self.retry_interval) => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.cancelled() => return,
             }
         }
     }
 
     /// Sends one body once: Ok on a 2xx answer.
     async fn attempt(&self, body: Bytes, signature: &str) -> Result<(), String> {
-        match tokio::time::timeout(REQUEST_TIMEOUT, self.post(body, signature)).await {
+        match tokio::time::timeout(self.request_timeout, self.post(body, signature)).await {
             Ok(Ok(status)) if (200..300).contains(&status) => Ok(()),
             Ok(Ok(status)) => Err(format!("HTTP status {status}")),
             Ok(Err(e)) => Err(e),
-            Err(_) => Err(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())),
+            Err(_) => Err(format!(
+                "no answer within {} s",
+                self.request_timeout.as_secs_f64()
+            )),
         }
     }
 

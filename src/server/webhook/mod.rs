@@ -13,13 +13,14 @@ mod grace;
 use crate::config::AppConfig;
 use crate::hub::{ChannelEvent, NoObserver, Observer};
 use crate::protocol::webhook::WebhookBody;
+use crate::server::shutdown::Shutdown;
 use budget::Budget;
 use delivery::Destination;
 use grace::{envelope_cost, AppHooks};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 pub use delivery::Backlog;
@@ -127,7 +128,7 @@ impl Webhooks {
     }
 
     /// Runs until shutdown: spawns one delivery task per receiver and turns hub events into requests.
-    pub fn spawn(self, shutdown: watch::Receiver<bool>) -> Arc<WebhookStats> {
+    pub fn spawn(self, shutdown: Shutdown) -> Arc<WebhookStats> {
         let stats = self.stats();
         for dest in &stats.destinations {
             tokio::spawn(dest.clone().run(shutdown.clone()));
@@ -156,7 +157,7 @@ impl Webhooks {
         out
     }
 
-    async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+    async fn run(mut self, shutdown: Shutdown) {
         loop {
             let next_due = self.apps.iter().filter_map(|(_, h)| h.next_due()).min();
             let sleep = async {
@@ -187,7 +188,7 @@ impl Webhooks {
                         h.release_due(now, &mut ready);
                     }
                 }
-                _ = shutdown.changed() => break,
+                _ = shutdown.cancelled() => break,
             }
             ready.send();
         }

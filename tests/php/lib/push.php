@@ -26,6 +26,9 @@ function test_config(array $overrides = []): array
         'app_key' => TEST_APP_KEY,
         'app_secret' => TEST_APP_SECRET,
         'auth' => '/plugin/webman/push/auth',
+        // run-tests.php compares stderr too: the server's info lines (started, stopped) are the
+        // log tests' business (tests/node/server_log.test.mjs), not every test's expected output.
+        'log_level' => 'warn',
     ];
 }
 

@@ -27,6 +27,11 @@ return [
     // 'threads'          => 2,        // worker threads of the server
     // 'backlog'          => 0,        // connections queued per listener before accept(); 0 = the system's somaxconn, at least 1024
     // 'handshake_timeout' => 10,      // seconds a new connection has to send its WebSocket upgrade request
+    // 'write_timeout'    => 10,       // seconds a client may take to accept a batch of frames before it is taken as gone
+    // 'close_timeout'    => 1,        // seconds closing a connection may take (our close frame out, the client's answer in)
+    // 'stop_timeout'     => 1.5,      // seconds stopping may take; clients get their 4200 close frame within it (keep below webman's 2 s)
+    // 'log_level'        => 'info',   // stderr log: 'error', 'warn', 'info' (started/stopped) or 'debug' (each rejected auth with the reason)
+    // 'log_format'       => 'text',   // 'text': "webman-push: <level> <message> key=value ..."; 'json': one JSON object per line
     // 'activity_timeout' => 55,       // seconds of silence before a client should ping (sent to clients)
     // 'pong_timeout'     => 30,       // seconds to wait for a reply after the server pinged an idle client (then close 4201)
     // 'max_message_size' => 65536,    // largest WebSocket message a client may send, bytes (bigger: close 1009)
@@ -102,6 +107,7 @@ return [
     // 'webhook_client_events' => false,     // also send client_event webhooks to channel_hook
     // 'webhook_retry_for'     => 300,       // seconds to keep retrying a failed webhook request
     // 'webhook_retry_interval' => 1.0,     // seconds between attempts while a receiver fails; once it answers, the backlog goes at once
+    // 'webhook_timeout'       => 10,        // seconds a receiver has to answer one request before the attempt counts as failed
     // 'webhook_queue'         => 1000,      // webhook requests queued per destination before the oldest are dropped
     // 'webhook_max_pending_bytes' => 8388608, // bytes of webhook state per app (pending transitions + queued requests); events over it are dropped and counted
 
