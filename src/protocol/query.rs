@@ -27,7 +27,7 @@ impl<'a> Params<'a> {
     /// Parses a raw query string (the part after `?`, without it).
     pub fn parse(raw: &'a str) -> Params<'a> {
         let mut params = Params::default();
-        for pair in form_urlencoded::parse(raw.as_bytes()) {
+        for pair in pairs(raw) {
             params.push(pair);
         }
         params
@@ -67,9 +67,23 @@ impl<'a> Params<'a> {
 /// The value of the first parameter called `name` in the raw query `raw`, for a handler that
 /// wants one parameter and no [`Params`].
 pub fn find<'a>(raw: &'a str, name: &str) -> Option<Cow<'a, str>> {
-    form_urlencoded::parse(raw.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
+    pairs(raw).find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// The decoded pairs of `raw`. A query without `%` or `+` (a signed publish's, as a rule) is
+/// only split: `form_urlencoded` would scan every key and value twice for escapes and once more
+/// for UTF-8, which `raw` already is (5 % of a publish's server time in a profile).
+fn pairs(raw: &str) -> impl Iterator<Item = Pair<'_>> {
+    let escaped = raw.contains(['%', '+']);
+    let plain = raw
+        .split('&')
+        .filter(move |pair| !escaped && !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (Cow::Borrowed(k), Cow::Borrowed(v))
+        });
+    let decoded = form_urlencoded::parse(if escaped { raw.as_bytes() } else { b"" });
+    plain.chain(decoded)
 }
 
 /// Parses a raw query string into owned, URL-decoded pairs (for a client that builds a query).
