@@ -323,7 +323,12 @@ PHP
         echo "# command: ${cmd//$snap\//target/release/}"
         echo "# server: the original webman/push Server (Workerman, 1 worker process, pid $pid) from $push ($(git -C "$push" rev-parse --short HEAD 2>/dev/null || echo '?')) and $wm ($(git -C "$wm" rev-parse --short HEAD 2>/dev/null || echo '?')), php $(php -r 'echo PHP_VERSION;')"
     } >"$out"
+    # Workerman's master only watches its worker; its CPU is recorded to show it is not left out.
+    ticks_of() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+    local master_ticks
+    master_ticks=$(ticks_of "$master")
     timeout 600 bash -c "$cmd" >>"$out" 2>&1 || rc=$?
+    echo "# master cpu: $(( $(ticks_of "$master") - master_ticks )) ticks of $(getconf CLK_TCK)/s during the run (not counted; the worker, pid $pid, serves the API)" >>"$out"
     echo "# uptime after: $(uptime)" >>"$out"
     [ $rc -eq 0 ] || say "api_original: push-bench exited with $rc (see $out)"
     kill -TERM "$master" 2>/dev/null || true

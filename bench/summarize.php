@@ -3,7 +3,7 @@
 // Usage: php bench/summarize.php bench/results > bench/results.md
 
 $dir = rtrim($argv[1] ?? __DIR__ . '/results', '/');
-$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'php_unix', 'churn', 'storm', 'soak'];
+$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'php_unix', 'churn', 'storm', 'soak', 'api8', 'api_original'];
 
 /** @return array{head: array<string,string>, json: ?array, text: string}|null */
 function load_step(string $file): ?array
@@ -88,6 +88,23 @@ foreach (['api', 'api64'] as $s) {
     $rows[] = ['signed HTTP publishes ≥ 100,000 per server-CPU-s (keep-alive)',
         n($a['publishes_per_server_cpu_s']) . ' (' . n($a['publishes_per_sec']) . '/s over ' . $a['publishers'] . ' connections)',
         verdict($a['publishes_per_server_cpu_s'] >= 100000)];
+}
+// Issue 21: the same 8-connection run against webman-push and the original (bench/run.sh api8 api_original).
+$a8 = $j('api8');
+$ao = $j('api_original');
+foreach ([[$a8, 'webman-push'], [$ao, 'the original webman/push (Workerman worker process)']] as [$a, $who]) {
+    if ($a) {
+        $rows[] = ["signed HTTP publishes over {$a['publishers']} keep-alive connections, $who",
+            n($a['publishes_per_server_cpu_s']) . ' per server-CPU-s (' . n($a['publishes_per_sec']) . '/s, server CPU ' . $a['server_cpu_s'] . ' s)',
+            ''];
+    }
+}
+if ($a8 && $ao) {
+    $ratio = $a8['publishes_per_server_cpu_s'] / max(1, $ao['publishes_per_server_cpu_s']);
+    $sameSitting = abs(strtotime($r['api8']['head']['date'] ?? '') - strtotime($r['api_original']['head']['date'] ?? '')) < 3600;
+    $rows[] = ['signed publishes per server-CPU-s ≥ 2.5× the original\'s (8 connections, one sitting)',
+        round($ratio, 2) . '× (' . n($a8['publishes_per_server_cpu_s']) . ' / ' . n($ao['publishes_per_server_cpu_s']) . ')' . ($sameSitting ? '' : '; **not the same sitting**'),
+        verdict($ratio >= 2.5)];
 }
 if ($p = $j('php')) {
     $rows[] = ['`Api::trigger` ≥ 40,000 calls/s from one PHP process',

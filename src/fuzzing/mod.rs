@@ -10,9 +10,9 @@ use crate::config::ServerConfig;
 use crate::hub::{Frame, Hub, Outbox, Session};
 use crate::protocol::channel::{is_cache_channel, server_to_user_id, SERVER_TO_USER_PREFIX};
 use crate::protocol::message::{parse_client_message, ClientMessage};
+use crate::protocol::query::{self, Params};
 use crate::protocol::signature::{
-    auth_token, channel_string_to_sign, parse_query, sign_api_request, verify_auth_token, ApiAuthError,
-    ApiRequest,
+    auth_token, channel_string_to_sign, sign_api_request, verify_auth_token, ApiAuthError, ApiRequest,
 };
 use crate::protocol::{ChannelKind, ChannelName, SocketId};
 use crate::server::PushServer;
@@ -176,24 +176,23 @@ pub fn names(data: &[u8]) {
 pub fn signature(data: &[u8]) {
     let f = fields(data, 6);
     let (method, path, secret, body, query, auth) = (&f[0], &f[1], &f[2], f[3].as_bytes(), &f[4], &f[5]);
-    let raw = parse_query(query);
     let raw_request = ApiRequest {
         method,
         path,
-        params: &raw,
+        params: &Params::parse(query),
         body,
     };
     let _ = raw_request.verify(secret, 1_700_000_000, 600);
     // Extra parameters as a client would add them (the auth_* names are the signer's own).
-    let extra: Vec<(String, String)> = raw
+    let extra: Vec<(String, String)> = query::parse_owned(query)
         .into_iter()
         .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("auth_") && !k.eq_ignore_ascii_case("body_md5"))
         .collect();
     let now = 1_700_000_000;
     let signed_query = sign_api_request(KEY, secret, method, path, body, now, &extra);
-    let params = parse_query(&signed_query);
+    let params = Params::parse(&signed_query);
     assert_eq!(
-        &params[..extra.len()],
+        &query::parse_owned(&signed_query)[..extra.len()],
         &extra[..],
         "a query round-trips through encoding"
     );

@@ -9,6 +9,7 @@ pub mod error;
 pub mod message;
 pub mod origin;
 pub mod publish_body;
+pub mod query;
 pub mod request_path;
 pub mod signature;
 pub mod socket_id;

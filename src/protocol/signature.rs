@@ -7,6 +7,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
+use super::query::{Params, INLINE};
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Pusher rejects API requests whose `auth_timestamp` is further than this from now.
@@ -69,34 +71,68 @@ pub fn body_md5_hex(body: &[u8]) -> String {
 /// `METHOD\nPATH\nk=v&…` over the query parameters except `auth_signature`, keys lower-cased
 /// and sorted, values not re-escaped (Pusher's HTTP API signing).
 pub fn api_string_to_sign(method: &str, path: &str, params: &[(String, String)]) -> String {
-    let mut pairs: Vec<(std::borrow::Cow<str>, &str)> = params
-        .iter()
-        .filter(|(k, _)| k != "auth_signature")
-        .map(|(k, v)| {
-            let key = if k.bytes().any(|b| b.is_ascii_uppercase()) {
-                k.to_ascii_lowercase().into()
-            } else {
-                k.as_str().into()
-            };
-            (key, v.as_str())
-        })
-        .collect();
-    pairs.sort_unstable();
-    let len = method.len() + path.len() + pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
-    let mut out = String::with_capacity(len + 2);
-    out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
-    out.push('\n');
-    out.push_str(path);
-    out.push('\n');
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
+    let mut out = Vec::with_capacity(
+        method.len() + path.len() + 2 + params.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>(),
+    );
+    feed_string_to_sign(method, path, params, &mut |bytes| out.extend_from_slice(bytes));
+    // Only whole `&str`s and ASCII case changes of them were fed in.
+    String::from_utf8(out).unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+/// Feeds the string to sign to `sink` piece by piece, so a verifier can hash it without building
+/// it: the pairs are ordered through an array of indices on the stack, keys lower-cased on the way.
+fn feed_string_to_sign<K: AsRef<str>, V: AsRef<str>>(
+    method: &str,
+    path: &str,
+    pairs: &[(K, V)],
+    sink: &mut impl FnMut(&[u8]),
+) {
+    feed_cased(method, u8::to_ascii_uppercase, sink);
+    sink(b"\n");
+    sink(path.as_bytes());
+    sink(b"\n");
+    let signed = |i: &usize| pairs[*i].0.as_ref() != "auth_signature";
+    let lower = |i: usize| pairs[i].0.as_ref().bytes().map(|b| b.to_ascii_lowercase());
+    let mut inline = [0usize; INLINE];
+    let mut spilled = Vec::new();
+    let order: &mut [usize] = if pairs.len() <= INLINE {
+        let mut n = 0;
+        for i in (0..pairs.len()).filter(signed) {
+            inline[n] = i;
+            n += 1;
         }
-        out.push_str(k);
-        out.push('=');
-        out.push_str(v);
+        &mut inline[..n]
+    } else {
+        spilled.extend((0..pairs.len()).filter(signed));
+        &mut spilled
+    };
+    order.sort_unstable_by(|&a, &b| {
+        lower(a)
+            .cmp(lower(b))
+            .then_with(|| pairs[a].1.as_ref().cmp(pairs[b].1.as_ref()))
+    });
+    for (n, &i) in order.iter().enumerate() {
+        if n > 0 {
+            sink(b"&");
+        }
+        feed_cased(pairs[i].0.as_ref(), u8::to_ascii_lowercase, sink);
+        sink(b"=");
+        sink(pairs[i].1.as_ref().as_bytes());
     }
-    out
+}
+
+/// Feeds `text` with `case` applied to each byte; as it is when that changes nothing (the rule).
+fn feed_cased(text: &str, case: fn(&u8) -> u8, sink: &mut impl FnMut(&[u8])) {
+    if text.bytes().all(|b| case(&b) == b) {
+        return sink(text.as_bytes());
+    }
+    let mut buf = [0u8; 64];
+    for chunk in text.as_bytes().chunks(buf.len()) {
+        for (to, from) in buf.iter_mut().zip(chunk) {
+            *to = case(from);
+        }
+        sink(&buf[..chunk.len()]);
+    }
 }
 
 /// Builds the signed query string a client sends: the given params plus `auth_key`,
@@ -152,32 +188,27 @@ impl std::fmt::Display for ApiAuthError {
 }
 
 /// A decoded HTTP API request, as much of it as signing covers.
+#[derive(Clone, Copy)]
 pub struct ApiRequest<'a> {
     pub method: &'a str,
     pub path: &'a str,
     /// URL-decoded query parameters in their original order.
-    pub params: &'a [(String, String)],
+    pub params: &'a Params<'a>,
     pub body: &'a [u8],
 }
 
-/// The value of the first query parameter called `name`.
-pub fn find_param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
 impl ApiRequest<'_> {
-    pub fn param(&self, name: &str) -> Option<&str> {
-        find_param(self.params, name)
-    }
-
     /// Verifies timestamp window, body checksum and signature, in that order; `now` is unix seconds.
-    /// A `window` of 0 disables the timestamp check.
+    /// A `window` of 0 disables the timestamp check. Allocates nothing: the checksum and signature
+    /// are compared as bytes, and the string to sign goes to the HMAC piece by piece.
     pub fn verify(&self, secret: &str, now: u64, window: u64) -> Result<(), ApiAuthError> {
         let signature = self
-            .param("auth_signature")
+            .params
+            .get("auth_signature")
             .ok_or(ApiAuthError::MissingParam("auth_signature"))?;
         let timestamp = self
-            .param("auth_timestamp")
+            .params
+            .get("auth_timestamp")
             .ok_or(ApiAuthError::MissingParam("auth_timestamp"))?;
         if window > 0 {
             let ts: u64 = timestamp.parse().map_err(|_| ApiAuthError::BadTimestamp)?;
@@ -188,35 +219,26 @@ impl ApiRequest<'_> {
         }
         if !self.body.is_empty() {
             let md5 = self
-                .param("body_md5")
+                .params
+                .get("body_md5")
                 .ok_or(ApiAuthError::MissingParam("body_md5"))?;
-            if !md5.eq_ignore_ascii_case(&body_md5_hex(self.body)) {
+            // Hex of either case, as before; anything that is not 32 hex digits cannot match.
+            let mut claimed = [0u8; 16];
+            if hex::decode_to_slice(md5, &mut claimed).is_err() || claimed[..] != Md5::digest(self.body)[..] {
                 return Err(ApiAuthError::BodyMd5Mismatch);
             }
         }
-        let to_sign = api_string_to_sign(self.method, self.path, self.params);
-        if verify_hmac_sha256_hex(secret, &to_sign, signature) {
-            Ok(())
-        } else {
-            Err(ApiAuthError::InvalidSignature)
+        let mut provided = [0u8; 32];
+        if hex::decode_to_slice(signature, &mut provided).is_err() {
+            return Err(ApiAuthError::InvalidSignature);
         }
+        let mut m = mac(secret);
+        feed_string_to_sign(self.method, self.path, self.params.pairs(), &mut |bytes| {
+            m.update(bytes)
+        });
+        m.verify_slice(&provided)
+            .map_err(|_| ApiAuthError::InvalidSignature)
     }
-}
-
-/// Parses a raw query string into URL-decoded pairs.
-pub fn parse_query(raw: &str) -> Vec<(String, String)> {
-    // Signed queries are plain ASCII (hex, digits, keys) as a rule: copy those, decode the rest.
-    if !raw.contains(['%', '+']) {
-        return raw
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| match pair.split_once('=') {
-                Some((k, v)) => (k.to_owned(), v.to_owned()),
-                None => (pair.to_owned(), String::new()),
-            })
-            .collect();
-    }
-    form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
 }
 
 #[cfg(test)]
@@ -315,7 +337,7 @@ mod tests {
     #[test]
     fn webman_api_vector_verifies_within_the_window() {
         let body = br#"{"name":"message","data":"{\"content\":\"hi\"}","channels":["user-1"]}"#;
-        let params = parse_query(
+        let params = Params::parse(
             "auth_key=app-key-123&auth_signature=3b5d0c83d3af7943fcf76fed515a5ff67e9957e69104e66578f77ef5eb6cfadd&auth_timestamp=1700000000&body_md5=4f594a2b8a5cef012f95d879b65ecc11",
         );
         let req = ApiRequest {
@@ -347,7 +369,7 @@ mod tests {
     fn signed_requests_round_trip() {
         let body = br#"{"name":"e","data":"x","channel":"c"}"#;
         let q = sign_api_request("k", "s", "POST", "/apps/1/events", body, 1000, &[]);
-        let params = parse_query(&q);
+        let params = Params::parse(&q);
         let req = ApiRequest {
             method: "POST",
             path: "/apps/1/events",
@@ -355,25 +377,6 @@ mod tests {
             body,
         };
         assert_eq!(req.verify("s", 1000, 600), Ok(()));
-    }
-
-    #[test]
-    fn query_parsing_matches_form_urlencoding_with_or_without_escapes() {
-        for raw in [
-            "a=1&&b",
-            "a",
-            "a=b=c",
-            "=x&y=",
-            "&",
-            "",
-            "info=user_count,subscription_count&auth_key=k",
-            "name=a%20b&x=1+2",
-            "k=%E4%BD%A0&bad=%ZZ",
-        ] {
-            let expected: Vec<(String, String)> =
-                form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
-            assert_eq!(parse_query(raw), expected, "{raw:?}");
-        }
     }
 
     #[test]
@@ -388,7 +391,7 @@ mod tests {
 
     #[test]
     fn missing_auth_params_are_named() {
-        let params = parse_query("auth_key=k");
+        let params = Params::parse("auth_key=k");
         let req = ApiRequest {
             method: "GET",
             path: "/",

@@ -20,7 +20,7 @@ use super::shutdown::Shutdown;
 use super::webhook::WebhookStats;
 use crate::config::ServerConfig;
 use crate::hub::{AppHub, ChannelType, Hub};
-use crate::protocol::signature::{find_param, parse_query};
+use crate::protocol::query;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -79,16 +79,13 @@ impl Console {
             .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "Log in to the console first"))?;
         let app = match access {
             Access::App(key) => self.hub.app_by_key(&key),
-            Access::AllApps => {
-                let params = parse_query(query.unwrap_or(""));
-                match find_param(&params, "app") {
-                    Some(wanted) => self
-                        .hub
-                        .apps()
-                        .find(|a| a.config.key == wanted || a.config.id == wanted),
-                    None => self.hub.apps().next(),
-                }
-            }
+            Access::AllApps => match query::find(query.unwrap_or(""), "app") {
+                Some(wanted) => self
+                    .hub
+                    .apps()
+                    .find(|a| a.config.key == wanted || a.config.id == wanted),
+                None => self.hub.apps().next(),
+            },
         };
         app.cloned()
             .ok_or_else(|| error(StatusCode::NOT_FOUND, "No such app on this server"))
@@ -250,17 +247,16 @@ async fn state(State((console, _)): ConsoleState, request: Request) -> Result<Re
             json!({ "name": name.as_str(), "type": kind, "subscriptions": subscriptions })
         })
         .collect();
-    let params = parse_query(request.uri().query().unwrap_or(""));
-    let presence = find_param(&params, "presence")
+    let presence = query::find(request.uri().query().unwrap_or(""), "presence")
         .filter(|c| c.starts_with("presence-"))
         .map(|channel| {
             let members: Vec<Value> = app
-                .presence_members(channel)
+                .presence_members(&channel)
                 .into_iter()
                 .take(MAX_MEMBERS_SHOWN)
                 .map(|m| json!({ "id": m.user_id, "info": m.user_info }))
                 .collect();
-            json!({ "channel": channel, "members": members })
+            json!({ "channel": channel.as_ref(), "members": members })
         });
     let webhooks: Vec<Value> = console
         .webhooks

@@ -6,24 +6,27 @@ use super::error::{body_error, ApiError};
 use super::ApiState;
 use crate::clock::unix_now;
 use crate::hub::AppHub;
-use crate::protocol::signature::{parse_query, ApiRequest};
+use crate::protocol::query::{self, Params};
+use crate::protocol::signature::ApiRequest;
 use axum::body::HttpBody;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A request whose signature checked out, with the app it is for and its body.
 pub(super) struct Signed {
     pub(super) app: Arc<AppHub>,
-    pub(super) params: Vec<(String, String)>,
+    /// Kept for the handlers that read a parameter; the publish routes read none.
+    uri: Uri,
     pub(super) body: axum::body::Bytes,
     /// The debug console's tap, only while a console watches (else no clone per request).
     pub(super) console: Option<Arc<crate::server::console::Tap>>,
 }
 
 impl Signed {
-    pub(super) fn param(&self, name: &str) -> Option<&str> {
-        crate::protocol::signature::find_param(&self.params, name)
+    pub(super) fn param(&self, name: &str) -> Option<Cow<'_, str>> {
+        query::find(self.uri.query().unwrap_or(""), name)
     }
 }
 
@@ -32,7 +35,6 @@ impl FromRequest<ApiState> for Signed {
 
     async fn from_request(req: Request, state: &ApiState) -> Result<Signed, ApiError> {
         let (head, body) = req.into_parts();
-        let params = parse_query(head.uri.query().unwrap_or(""));
         let limit = state.limits.max_request_body;
         let too_large = || {
             ApiError::new(
@@ -47,10 +49,10 @@ impl FromRequest<ApiState> for Signed {
         let body = axum::body::to_bytes(body, limit)
             .await
             .map_err(|e| body_error(&e, too_large))?;
+        // Borrowed from the URI; read after the body so it is not held across the wait for it.
+        let params = Params::parse(head.uri.query().unwrap_or(""));
         let key = params
-            .iter()
-            .find(|(k, _)| k == "auth_key")
-            .map(|(_, v)| v.as_str())
+            .get("auth_key")
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Missing auth_key in the query string"))?;
         let app = state.hub.app_by_key(key).cloned().ok_or_else(|| {
             tracing::debug!(
@@ -101,7 +103,7 @@ impl FromRequest<ApiState> for Signed {
         let console = tap.active().then(|| tap.clone());
         Ok(Signed {
             app,
-            params,
+            uri: head.uri,
             body,
             console,
         })

@@ -7,11 +7,13 @@
 //! router serves TCP and, with `api_socket`, a Unix socket.
 //!
 //! Here: the listeners, each connection's hyper setup and the routes. [`auth`] checks a request,
-//! [`publish`] and [`query`] answer it, [`error`] says what went wrong.
+//! [`publish`] and [`query`] answer it, [`error`] says what went wrong; [`hot_routes`] serves the
+//! two publish routes before the `Router`.
 
 mod auth;
 mod error;
 mod event;
+mod hot_routes;
 mod publish;
 mod query;
 
@@ -30,6 +32,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use error::ApiError;
+use futures_util::future::Either;
+use hot_routes::{HotRoute, HotRoutes};
 use hyper::service::Service;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -84,14 +88,16 @@ pub(crate) async fn serve(
             limits.api_pending_body_per_ip,
             limits.api_pending_body_total,
         )),
-        app: router(ApiState {
-            hub,
-            limits: limits.clone(),
-            api_rates: Arc::new(api_rates),
-        })
-        .layer(api_requests::TrackLayer(monitor.api_requests()))
-        .merge(monitoring::routes(monitor, with_metrics))
-        .merge(super::console::routes(&limits.console, shutdown.clone())),
+        app: Routes::new(
+            ApiState {
+                hub,
+                limits: limits.clone(),
+                api_rates: Arc::new(api_rates),
+            },
+            monitor,
+            with_metrics,
+            super::console::routes(&limits.console, shutdown.clone()),
+        ),
         limits,
         shutdown: shutdown.clone(),
     });
@@ -114,11 +120,31 @@ pub(crate) async fn serve(
     }
 }
 
+/// The API's answers: the publish routes served before the `Router`, which has all the others.
+#[derive(Clone)]
+struct Routes {
+    hot: Arc<HotRoutes>,
+    router: Router,
+}
+
+impl Routes {
+    /// `console`: the debug console's routes (none when it is off), merged like monitoring's.
+    fn new(state: ApiState, monitor: Arc<Monitor>, with_metrics: bool, console: Router) -> Routes {
+        Routes {
+            hot: Arc::new(HotRoutes::new(state.clone(), monitor.api_requests())),
+            router: router(state)
+                .layer(api_requests::TrackLayer(monitor.api_requests()))
+                .merge(monitoring::routes(monitor, with_metrics))
+                .merge(console),
+        }
+    }
+}
+
 /// What every connection of the API shares, whichever listener accepted it.
 struct Spawner {
     callers: Arc<Callers>,
     pending: Arc<PendingBodies>,
-    app: Router,
+    app: Routes,
     limits: Arc<Limits>,
     shutdown: Shutdown,
 }
@@ -172,12 +198,12 @@ struct Bodies {
 /// One keep-alive connection. On shutdown the request in progress is answered, then it closes.
 async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     stream: S,
-    app: Router,
+    app: Routes,
     bodies: Bodies,
     shutdown: Shutdown,
 ) {
     let (head_timeout, body_timeout) = (bodies.limits.api_head_timeout, bodies.limits.api_body_timeout);
-    let app = TowerToHyperService::new(app);
+    let (hot, router) = (app.hot, TowerToHyperService::new(app.router));
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let req = req.map(|body| {
             axum::body::Body::new(BoundedBody::new(
@@ -187,7 +213,13 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 body_timeout,
             ))
         });
-        app.call(req)
+        match HotRoute::of(&req) {
+            Some(route) => {
+                let hot = hot.clone();
+                Either::Left(async move { Ok(hot.serve(route, req).await) })
+            }
+            None => Either::Right(router.call(req)),
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

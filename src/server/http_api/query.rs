@@ -40,7 +40,10 @@ pub(super) async fn list_channels(
     Path(_app_id): Path<String>,
     signed: Signed,
 ) -> Result<Json<Value>, ApiError> {
-    let prefix = signed.param("filter_by_prefix").unwrap_or("").to_owned();
+    let prefix = signed
+        .param("filter_by_prefix")
+        .map(|p| p.into_owned())
+        .unwrap_or_default();
     let info = info_fields(&signed);
     if info.iter().any(|f| f == "user_count") && !prefix.starts_with("presence-") {
         return Err(ApiError::bad_request(

@@ -46,7 +46,7 @@ struct Route {
 }
 
 /// Where `template` is in [`ROUTES`]; `other` when no route matched.
-fn route_index(template: Option<&str>) -> usize {
+pub(crate) fn route_index(template: Option<&str>) -> usize {
     template
         .and_then(|t| ROUTES.iter().position(|r| *r == t))
         .unwrap_or(ROUTES.len() - 1)
@@ -69,7 +69,7 @@ pub struct RouteSnapshot {
 
 impl ApiRequests {
     /// Counts one answer of route `route` (an index into [`ROUTES`]).
-    fn record(&self, route: usize, status: u16, started: Instant) {
+    pub(crate) fn record(&self, route: usize, status: u16, started: Instant) {
         let route = &self.routes[route];
         let status = STATUSES
             .iter()
