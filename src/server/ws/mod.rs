@@ -7,27 +7,27 @@
 //! Idle detection costs no per-message timer work: the task sleeps until the connection's
 //! deadline and only then compares it with the time of the last frame it read.
 
+mod close;
+
 use super::ip_limits::IpSlot;
-use super::send::{self, finish, ConnectionOutbox, Flushed, Flusher, Flushers, Socket};
+use super::send::{self, ConnectionOutbox, Flushed, Flusher, Flushers, Socket};
 use super::shutdown::Shutdown;
 use super::tls::{self, Certificate};
 use super::upgrade::{self, Outcome};
 use super::Limits;
 use crate::hub::{AppHub, Frame, Hub, Outbox, Session};
-use crate::protocol::error::{CLOSE_INVALID_PAYLOAD, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR};
 use crate::protocol::message::{connection_established_frame, error_frame, PING_FRAME};
 use crate::protocol::{ErrorCode, SocketId};
 use bytes::Bytes;
+use close::{answer_close, close_for, close_gracefully, end_connection, refuse};
 use futures_util::{SinkExt, StreamExt};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 type Ws = WebSocketStream<Socket>;
@@ -228,87 +228,6 @@ fn admit(
         .ip_limits
         .admit(client, Instant::now().into_std())
         .map_err(|over| refused(429, over.message()))
-}
-
-/// Writes what is queued, then closes the connection, our side first ([`finish`]), all within
-/// `close_timeout`.
-async fn end_connection(outbox: &ConnectionOutbox, stream: &TcpStream, close_timeout: Duration) {
-    let _ = tokio::time::timeout(close_timeout, async {
-        if matches!(outbox.flush().await, Flushed::Idle) {
-            finish(stream).await;
-        }
-    })
-    .await;
-}
-
-async fn refuse(
-    ws: &mut Ws,
-    outbox: &ConnectionOutbox,
-    code: ErrorCode,
-    message: &str,
-    close_timeout: Duration,
-) {
-    outbox.send(Frame::from(error_frame(Some(code.code()), message)));
-    close_gracefully(ws, outbox, code.code(), message, close_timeout).await;
-}
-
-/// Sends a close frame and waits (briefly) for the client's reply before the socket is closed:
-/// a browser whose closing frame meets a reset reports 1006 instead of our code, and would
-/// then reconnect even after a 40xx close. After a protocol error the stream reads nothing
-/// more, and [`finish`] discards what the client still sends.
-async fn close_gracefully(ws: &mut Ws, outbox: &ConnectionOutbox, code: u16, reason: &str, within: Duration) {
-    let _ = ws.close(Some(close_frame(code, reason))).await;
-    let _ = tokio::time::timeout(within, async {
-        if !matches!(outbox.flush().await, Flushed::Idle) {
-            return;
-        }
-        while let Some(Ok(message)) = ws.next().await {
-            if message.is_close() {
-                break;
-            }
-        }
-        if matches!(outbox.flush().await, Flushed::Idle) {
-            finish(ws.get_ref().stream()).await;
-        }
-    })
-    .await;
-}
-
-/// The client closed first: send tungstenite's answer (the client's code echoed, or 1002 for a
-/// code no endpoint may send), then close the connection.
-async fn answer_close(ws: &mut Ws, outbox: &ConnectionOutbox, close_timeout: Duration) {
-    let _ = ws.flush().await;
-    end_connection(outbox, ws.get_ref().stream(), close_timeout).await;
-}
-
-/// The close code RFC 6455 §7.4.1 gives what the client did wrong; None when it is simply gone.
-fn close_for(error: &WsError) -> Option<(u16, String)> {
-    match error {
-        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => Some((
-            CLOSE_MESSAGE_TOO_BIG,
-            format!("Message of {size} bytes exceeds the limit of {max_size}"),
-        )),
-        WsError::Capacity(e) => Some((CLOSE_MESSAGE_TOO_BIG, e.to_string())),
-        WsError::Utf8(_) => Some((
-            CLOSE_INVALID_PAYLOAD,
-            "Invalid UTF-8 in a text message or close reason".into(),
-        )),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
-        WsError::Protocol(e) => Some((CLOSE_PROTOCOL_ERROR, format!("Protocol error: {e}"))),
-        _ => None,
-    }
-}
-
-fn close_frame(code: u16, reason: &str) -> CloseFrame {
-    // A close reason must fit in a control frame (125 bytes including the code).
-    let mut end = reason.len().min(120);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    CloseFrame {
-        code: CloseCode::from(code),
-        reason: Utf8Bytes::from(&reason[..end]),
-    }
 }
 
 /// Why the connection loop ended, and what (if anything) to tell the client.
