@@ -10,7 +10,7 @@ use common::{signed_target, start_server, Client, KEY, SECRET};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
 /// One request on its own connection: status, head and body.
@@ -21,25 +21,7 @@ async fn request(
     headers: &str,
     body: &str,
 ) -> (u16, String, String) {
-    let mut tcp = TcpStream::connect(addr).await.expect("connect");
-    let raw = format!(
-        "{method} {target} HTTP/1.1\r\nHost: push\r\n{headers}Content-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tcp.write_all(raw.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer))
-        .await
-        .expect("answered in time")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a complete answer");
-    (
-        head[9..12].parse().expect("a status"),
-        head.to_owned(),
-        body.to_owned(),
-    )
+    common::http::exchange(addr, &common::http::json_request(method, target, headers, body)).await
 }
 
 /// Logs in with `credentials` and returns the `Cookie:` header line for the session.

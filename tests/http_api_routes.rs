@@ -6,30 +6,10 @@ mod common;
 
 use common::{signed_target, start_server};
 use std::net::SocketAddr;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// One request on its own connection: the status, the head and the body of the answer.
 async fn request(addr: SocketAddr, method: &str, target: &str, body: &str) -> (u16, String, String) {
-    let mut tcp = TcpStream::connect(addr).await.expect("connect");
-    let raw = format!(
-        "{method} {target} HTTP/1.1\r\nHost: push\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tcp.write_all(raw.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer))
-        .await
-        .expect("answered in time")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a complete answer");
-    (
-        head[9..12].parse().expect("a status code"),
-        head.to_owned(),
-        body.to_owned(),
-    )
+    common::http::exchange(addr, &common::http::json_request(method, target, "", body)).await
 }
 
 /// The value of `webman_push_api_requests_total` for `endpoint` and `status`.

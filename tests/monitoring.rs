@@ -9,22 +9,10 @@ use redis_servers::RedisProcess;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// One request on its own connection: the status and the body.
 async fn request(addr: SocketAddr, raw: &str) -> (u16, String, String) {
-    let mut tcp = TcpStream::connect(addr).await.expect("connect");
-    tcp.write_all(raw.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer))
-        .await
-        .expect("answered in time")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a complete answer");
-    let status = head[9..12].parse().expect("a status code");
-    (status, head.to_owned(), body.to_owned())
+    common::http::exchange(addr, raw).await
 }
 
 async fn get(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
