@@ -139,7 +139,8 @@ impl<S: AsRawFd> BusyPoll<S> {
             if since.elapsed() >= self.callers.window || !self.callers.flushers.all_flushed() {
                 return None;
             }
-            std::hint::spin_loop();
+            // Yield rather than spin: the caller may be waiting for this very core.
+            std::thread::yield_now();
         }
     }
 
