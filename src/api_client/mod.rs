@@ -8,8 +8,8 @@
 //! `send`, keeps the socket non-blocking for its whole life and checks timeouts against a deadline,
 //! and waits for the answer by retrying `recv` for a short while ([`SPIN`]) before sleeping in
 //! `poll(2)`: on a VM, putting the caller to sleep and waking it again costs more than the server
-//! needs to answer (bench/notes.md). Answers are read by [`response`], failures worded by [`error`],
-//! and each connection is a [`socket`].
+//! needs to answer (bench/notes.md). Answers are read by `response`, failures worded by `error`,
+//! and each connection is a `socket`.
 //!
 //! Connections are pooled per process and per [`Peer`] (`host:port` or socket path). A connection inherited through `fork()`
 //! is never used by the child (both processes would read each other's answers); it is dropped there,

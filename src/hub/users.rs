@@ -22,7 +22,7 @@ pub const MAX_WATCHLIST: usize = 100;
 pub struct SignedInUser {
     pub id: UserId,
     pub watchlist: Vec<UserId>,
-    /// How many watchlist ids were beyond [`MAX_WATCHLIST`] and ignored.
+    /// How many watchlist ids were beyond `MAX_WATCHLIST` and ignored.
     pub watchlist_dropped: usize,
 }
 

@@ -4,7 +4,7 @@
 //! connection, fan-out latency and deliveries per server-CPU-second, HTTP API ingestion, PHP
 //! `Api::trigger` calls/s, memory across connect/disconnect rounds, reconnection after a server
 //! restart, and memory and descriptors over a long connection churn. The server is an external
-//! process given by address; its CPU time and memory are read from /proc/<server-pid>.
+//! process given by address; its CPU time and memory are read from `/proc/<server-pid>`.
 
 #![recursion_limit = "256"] // the storm result is one large json! literal
 
