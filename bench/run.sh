@@ -11,6 +11,9 @@
 #          webman-push, and the same push-bench run against the original webman/push server (PHP,
 #          Workerman) started from local checkouts: ORIGINAL_PUSH=/path/to/webman-push-checkout
 #          ORIGINAL_WORKERMAN=/path/to/workerman-checkout bench/run.sh api8 api_original
+#   api8_floor, php_floor, php_unix_floor (only when named): api8, php and php_unix against
+#          `push-bench floor-server` instead of webman-push: a one-thread answerer that does no work
+#          (the kernel's and the clients' share alone; php_* with it polling without sleeping)
 # Each step starts a fresh server (php/bin/webman-push-server bench/app.php, fixed ports), runs
 # target/release/push-bench against it, stops it, and saves the output in bench/results/<step>.txt;
 # bench/results.md is then regenerated from every bench/results/*.txt (bench/summarize.php).
@@ -43,10 +46,11 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 all_steps=(connections fanout20 fanoutmax fanoutmax1 fanoutmax16 fanout10k fanout10k1 api api64 php php_unix churn storm floor profile)
+named_steps="api8 api_original api8_floor php_floor php_unix_floor"
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${all_steps[@]}")
 for s in "${steps[@]}"; do
-    case " ${all_steps[*]} soak api8 api_original " in *" $s "*) ;; *) die "unknown step $s (steps: ${all_steps[*]} soak api8 api_original)" ;; esac
+    case " ${all_steps[*]} soak $named_steps " in *" $s "*) ;; *) die "unknown step $s (steps: ${all_steps[*]} soak $named_steps)" ;; esac
 done
 
 # --- build: the bench program and the extension (webman-push-build installs missing packages) ---
@@ -109,13 +113,22 @@ stop_restarted() {
 }
 trap 'stop_server; stop_restarted; rm -rf "$snap" "$restarted"' EXIT
 
+# With floor=epoll or floor=spin set, the "server" is push-bench's do-nothing HTTP answerer on the
+# same API address and socket (the *_floor steps), sleeping in epoll or polling without sleep.
 start_server() {
-    local log=$results/server.log
+    local log=$results/server.log ready='webman-push: listening'
     : >"$log"
-    php -d "extension=$so" php/bin/webman-push-server bench/app.php 2>>"$log" &
+    if [ -n "${floor:-}" ]; then
+        local spin=0
+        [ "$floor" = spin ] && spin=1
+        "$bench_bin" floor-server --api "127.0.0.1:$BENCH_API_PORT" --unix "$BENCH_API_SOCKET" --spin "$spin" >>"$log" 2>&1 &
+        ready='floor-server: pid'
+    else
+        php -d "extension=$so" php/bin/webman-push-server bench/app.php 2>>"$log" &
+    fi
     server_pid=$!
     for _ in $(seq 100); do
-        grep -q 'webman-push: listening' "$log" && return 0
+        grep -q "$ready" "$log" && return 0
         kill -0 "$server_pid" 2>/dev/null || die "the server exited: $(cat "$log")"
         sleep 0.1
     done
@@ -152,7 +165,11 @@ run_step() {
         echo "# date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
         echo "# uptime: $(uptime)"
         echo "# command: ${cmd//$snap\//target/release/}"
-        echo "# server: php -d extension=target/release/libwebman_push.so php/bin/webman-push-server bench/app.php (pid $server_pid, threads $BENCH_SERVER_THREADS)"
+        if [ -n "${floor:-}" ]; then
+            echo "# server: target/release/push-bench floor-server --spin $([ "$floor" = spin ] && echo 1 || echo 0) (pid $server_pid): answers every request with 200 {}, no checks"
+        else
+            echo "# server: php -d extension=target/release/libwebman_push.so php/bin/webman-push-server bench/app.php (pid $server_pid, threads $BENCH_SERVER_THREADS)"
+        fi
         echo "# commit: $commit"
     } >"$out"
     local rc=0
@@ -361,6 +378,9 @@ for s in "${steps[@]}"; do
         api64)       run_step api64 api --publishers 64 --duration "$d_api" ;;
         api8)        run_step api8 api --publishers 8 --duration "$d_api" ;;
         api_original) original_step ;;
+        api8_floor)  floor=epoll run_step api8_floor api --publishers 8 --duration "$d_api" ;;
+        php_floor)   floor=spin run_step php_floor php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
+        php_unix_floor) floor=spin run_step php_unix_floor php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php --unix "$BENCH_API_SOCKET" ;;
         php)         run_step php php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php ;;
         php_unix)    run_step php_unix php --calls "$calls" --php php --php-ext "$so" --php-script bench/api_trigger.php --unix "$BENCH_API_SOCKET" ;;
         churn)       run_step churn churn --rounds "$churn_r" --connections "$churn_n" ;;

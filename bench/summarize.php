@@ -3,7 +3,7 @@
 // Usage: php bench/summarize.php bench/results > bench/results.md
 
 $dir = rtrim($argv[1] ?? __DIR__ . '/results', '/');
-$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'php_unix', 'churn', 'storm', 'soak', 'api8', 'api_original'];
+$steps = ['connections', 'fanout20', 'fanoutmax', 'fanoutmax1', 'fanoutmax16', 'fanout10k', 'fanout10k1', 'api', 'api64', 'php', 'php_unix', 'churn', 'storm', 'soak', 'api8', 'api_original', 'api8_floor', 'php_floor', 'php_unix_floor'];
 
 /** @return array{head: array<string,string>, json: ?array, text: string}|null */
 function load_step(string $file): ?array
@@ -105,6 +105,17 @@ if ($a8 && $ao) {
     $rows[] = ['signed publishes per server-CPU-s ≥ 2.5× the original\'s (8 connections, one sitting)',
         round($ratio, 2) . '× (' . n($a8['publishes_per_server_cpu_s']) . ' / ' . n($ao['publishes_per_server_cpu_s']) . ')' . ($sameSitting ? '' : '; **not the same sitting**'),
         verdict($ratio >= 2.5)];
+}
+// The floors: the same clients against push-bench floor-server, which answers without doing anything.
+if ($af = $j('api8_floor')) {
+    $rows[] = ["signed HTTP publishes over {$af['publishers']} keep-alive connections, **floor**: a one-thread answerer doing no work",
+        n($af['publishes_per_server_cpu_s']) . ' per server-CPU-s' . ($ao ? ' = ' . round($af['publishes_per_server_cpu_s'] / max(1, $ao['publishes_per_server_cpu_s']), 2) . '× the original' : ''),
+        ''];
+}
+if (($pf = $j('php_floor')) && ($uf = $j('php_unix_floor'))) {
+    $rows[] = ['`Api::trigger` from one PHP process, **floor**: against an answerer doing no work (polling without sleep)',
+        'TCP ' . n($pf['calls_per_sec']) . ', Unix socket ' . n($uf['calls_per_sec']) . ' calls/s = ' . round($uf['calls_per_sec'] / max(1, $pf['calls_per_sec']), 2) . '×',
+        ''];
 }
 if ($p = $j('php')) {
     $rows[] = ['`Api::trigger` ≥ 40,000 calls/s from one PHP process',

@@ -33,6 +33,10 @@ Scenarios:
                                                               [--duration 1800 --rate 1000
                                                                --in-flight 200 --sample 10
                                                                --warmup 60 --channels 100]
+  floor-server serves, instead of driving: a one-thread epoll loop answering every HTTP request with
+               a fixed 200 {} (no parsing beyond Content-Length, no checks), the floor under the
+               api and php numbers: point those at it  [--api HOST:PORT --unix PATH
+                                                               --spin 1: poll without sleeping]
 
 Common options:
   --ws ADDR           WebSocket address of the server (ws://ADDR/app/KEY)
@@ -81,6 +85,7 @@ const KNOWN: &[&str] = &[
     "sample",
     "warmup",
     "tls-ca",
+    "spin",
 ];
 
 pub struct Args {

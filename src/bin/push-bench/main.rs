@@ -10,6 +10,7 @@
 
 mod args;
 mod client;
+mod floor_server;
 mod rawws;
 mod scenarios;
 mod soak;
@@ -38,6 +39,16 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if args.scenario == "floor-server" {
+        // Not a scenario: a do-nothing HTTP answerer the scenarios can be pointed at.
+        let served = args
+            .required("api")
+            .and_then(|api| floor_server::run(api, args.str("unix"), args.str("spin") == Some("1")));
+        if let Err(e) = served {
+            eprintln!("push-bench: {e}");
+        }
+        std::process::exit(1);
+    }
     let nofile = raise_nofile_limit();
     let threads = match args.num::<usize>("client-threads", 0) {
         Ok(0) => std::thread::available_parallelism().map_or(2, |n| n.get()),
