@@ -8,14 +8,12 @@
 //! crate's cluster connection follows slot moves and failovers by itself and resubscribes
 //! after reconnecting.
 
-use super::transport::{Command, Commands, Error, Received, Transport, CONNECT_TIMEOUT};
-use futures_util::future::BoxFuture;
+use super::transport::{within_connect_timeout, Commands, Error, Received, RedisBackend};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::{PushInfo, PushKind, TlsCertificates};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -59,12 +57,6 @@ impl ClusterTransport {
         }
         builder.build()
     }
-
-    async fn connection(&self) -> redis::RedisResult<ClusterConnection> {
-        self.commands
-            .connection(async { self.client(None)?.get_async_connection().await })
-            .await
-    }
 }
 
 /// The payload of a pushed bus message (`[channel, payload]`); other pushes carry none.
@@ -78,90 +70,58 @@ fn bus_payload(push: PushInfo) -> Option<Received> {
     }
 }
 
-impl Transport for ClusterTransport {
-    fn connected(&self) -> bool {
-        self.commands.connected()
+impl RedisBackend for ClusterTransport {
+    type Connection = ClusterConnection;
+
+    fn commands(&self) -> &Commands<ClusterConnection> {
+        &self.commands
     }
 
-    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>> {
-        Box::pin(async move {
-            let (pushes, received) = mpsc::unbounded_channel();
-            let subscribe = async {
-                let mut connection = self.client(Some(pushes))?.get_async_connection().await?;
-                if self.sharded.load(Ordering::Relaxed) {
-                    match connection.ssubscribe(&self.bus).await {
-                        Ok(()) => return Ok(connection),
-                        Err(e)
-                            if e.kind()
-                                == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
-                        {
-                            tracing::warn!("cluster: Redis has no sharded pub/sub ({e}); using PUBLISH");
-                            self.sharded.store(false, Ordering::Relaxed);
-                        }
-                        Err(e) => return Err(e),
+    async fn connect(&self) -> redis::RedisResult<ClusterConnection> {
+        self.client(None)?.get_async_connection().await
+    }
+
+    fn bus(&self) -> (&'static str, &str) {
+        let publish = if self.sharded.load(Ordering::Relaxed) {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        };
+        (publish, &self.bus)
+    }
+
+    async fn subscribe_bus(&self) -> Result<BoxStream<'static, Received>, Error> {
+        let (pushes, received) = mpsc::unbounded_channel();
+        let subscribe = async {
+            let mut connection = self.client(Some(pushes))?.get_async_connection().await?;
+            if self.sharded.load(Ordering::Relaxed) {
+                match connection.ssubscribe(&self.bus).await {
+                    Ok(()) => return Ok(connection),
+                    Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) => {
+                        tracing::warn!("cluster: Redis has no sharded pub/sub ({e}); using PUBLISH");
+                        self.sharded.store(false, Ordering::Relaxed);
                     }
+                    Err(e) => return Err(e),
                 }
-                connection.subscribe(&self.bus).await?;
-                Ok::<_, redis::RedisError>(connection)
-            };
-            let connection = tokio::time::timeout(CONNECT_TIMEOUT, subscribe)
-                .await
-                .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "subscribe timed out")))??;
-            // The connection lives as long as the stream. The stream ends when a node's connection
-            // drops (a shard failing over): the reader then subscribes afresh, through a new
-            // client that asks the cluster who owns the bus's slot now.
-            let stream =
-                futures_util::stream::unfold((received, connection), |(mut received, c)| async move {
-                    loop {
-                        let push = received.recv().await?;
-                        if push.kind == PushKind::Disconnection {
-                            return None;
-                        }
-                        if let Some(message) = bus_payload(push) {
-                            return Some((message, (received, c)));
-                        }
-                    }
-                });
-            Ok(stream.boxed())
-        })
-    }
-
-    fn execute<'a>(&'a self, commands: &'a [Command]) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            let c = self.connection().await?;
-            let publish = if self.sharded.load(Ordering::Relaxed) {
-                "SPUBLISH"
-            } else {
-                "PUBLISH"
-            };
-            Ok(self.commands.execute(c, publish, &self.bus, commands).await?)
-        })
-    }
-
-    fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>> {
-        Box::pin(async move { Ok(self.commands.set_members(self.connection().await?, key).await?) })
-    }
-
-    fn hold_lease<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, Error>> {
-        Box::pin(async move {
-            Ok(self
-                .commands
-                .hold_lease(self.connection().await?, key, holder, ttl)
-                .await?)
-        })
-    }
-
-    fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            Ok(self
-                .commands
-                .release_lease(self.connection().await?, key, holder)
-                .await?)
-        })
+            }
+            connection.subscribe(&self.bus).await?;
+            Ok::<_, redis::RedisError>(connection)
+        };
+        let connection = within_connect_timeout("subscribe timed out", subscribe).await?;
+        // The connection lives as long as the stream. The stream ends when a node's connection
+        // drops (a shard failing over): the reader then subscribes afresh, through a new
+        // client that asks the cluster who owns the bus's slot now.
+        let stream = futures_util::stream::unfold((received, connection), |(mut received, c)| async move {
+            loop {
+                let push = received.recv().await?;
+                if push.kind == PushKind::Disconnection {
+                    return None;
+                }
+                if let Some(message) = bus_payload(push) {
+                    return Some((message, (received, c)));
+                }
+            }
+        });
+        Ok(stream.boxed())
     }
 }

@@ -5,6 +5,10 @@
 //! real Redis ([`RedisTransport`]) and, in unit tests, against an in-process imitation
 //! (`memory::MemoryTransport`). One transport carries one cluster's bus: the pub/sub channel
 //! is fixed when it is made.
+//!
+//! The two Redis transports (one server here, a Redis Cluster in `sharded`) differ only in how
+//! they connect and subscribe ([`RedisBackend`]); the commands they run, [`Commands`], and the
+//! [`Transport`] built on them are written once, here.
 
 use super::connector::Connector;
 use futures_util::future::BoxFuture;
@@ -76,7 +80,18 @@ pub(super) trait Transport: Send + Sync {
 }
 
 /// Longest a new connection (with a Sentinel lookup before it) may take.
-pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Runs `future` (opening a connection or a subscription) for at most [`CONNECT_TIMEOUT`]; past
+/// it, fails as an I/O error that says `timed_out`.
+pub(super) async fn within_connect_timeout<T>(
+    timed_out: &'static str,
+    future: impl Future<Output = redis::RedisResult<T>>,
+) -> redis::RedisResult<T> {
+    tokio::time::timeout(CONNECT_TIMEOUT, future)
+        .await
+        .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, timed_out)))?
+}
 
 /// Holds the lease in one atomic step: extend it if ours, else take it if free.
 const HOLD_LEASE: &str = r"
@@ -122,9 +137,7 @@ impl<C: ConnectionLike + Clone + Send> Commands<C> {
         if let Some(c) = self.connection.lock().as_ref() {
             return Ok(c.clone());
         }
-        let c = tokio::time::timeout(CONNECT_TIMEOUT, connect)
-            .await
-            .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "connect timed out")))??;
+        let c = within_connect_timeout("connect timed out", connect).await?;
         *self.connection.lock() = Some(c.clone());
         Ok(c)
     }
@@ -181,6 +194,70 @@ impl<C: ConnectionLike + Clone + Send> Commands<C> {
     }
 }
 
+/// What sets one Redis transport apart from another: how it reaches its servers and listens on
+/// the bus. Everything else, the commands over the shared [`Commands`], they have in common
+/// through the [`Transport`] impl below, so neither transport repeats it.
+pub(super) trait RedisBackend: Send + Sync {
+    type Connection: ConnectionLike + Clone + Send;
+
+    /// The command side: the cached connection and what runs over it.
+    fn commands(&self) -> &Commands<Self::Connection>;
+
+    /// Opens a new command connection; called only when none is cached.
+    fn connect(&self) -> impl Future<Output = redis::RedisResult<Self::Connection>> + Send;
+
+    /// The bus (pub/sub channel) and the verb that publishes on it: `PUBLISH`, or `SPUBLISH`
+    /// where the servers have sharded pub/sub.
+    fn bus(&self) -> (&'static str, &str);
+
+    /// Subscribes to the bus; see [`Transport::subscribe`].
+    fn subscribe_bus(&self) -> impl Future<Output = Result<BoxStream<'static, Received>, Error>> + Send;
+}
+
+impl<R: RedisBackend> Transport for R {
+    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>> {
+        Box::pin(self.subscribe_bus())
+    }
+
+    fn execute<'a>(&'a self, commands: &'a [Command]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let c = self.commands().connection(self.connect()).await?;
+            let (publish, bus) = self.bus();
+            Ok(self.commands().execute(c, publish, bus, commands).await?)
+        })
+    }
+
+    fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>> {
+        Box::pin(async move {
+            let c = self.commands().connection(self.connect()).await?;
+            Ok(self.commands().set_members(c, key).await?)
+        })
+    }
+
+    fn hold_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let c = self.commands().connection(self.connect()).await?;
+            Ok(self.commands().hold_lease(c, key, holder, ttl).await?)
+        })
+    }
+
+    fn connected(&self) -> bool {
+        self.commands().connected()
+    }
+
+    fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let c = self.commands().connection(self.connect()).await?;
+            Ok(self.commands().release_lease(c, key, holder).await?)
+        })
+    }
+}
+
 /// The real thing over one Redis (found through the [`Connector`], so after a failover the
 /// next command connection reaches the new master): a pub/sub connection per subscription and
 /// the shared [`Commands`].
@@ -198,71 +275,35 @@ impl RedisTransport {
             commands: Commands::new(),
         }
     }
+}
 
-    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+impl RedisBackend for RedisTransport {
+    type Connection = ConnectionManager;
+
+    fn commands(&self) -> &Commands<ConnectionManager> {
+        &self.commands
+    }
+
+    async fn connect(&self) -> redis::RedisResult<ConnectionManager> {
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(1)))
             .set_number_of_retries(1);
-        self.commands
-            .connection(async {
-                let client = self.connector.client().await?;
-                client.get_connection_manager_with_config(config).await
-            })
-            .await
-    }
-}
-
-impl Transport for RedisTransport {
-    fn connected(&self) -> bool {
-        self.commands.connected()
+        let client = self.connector.client().await?;
+        client.get_connection_manager_with_config(config).await
     }
 
-    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Received>, Error>> {
-        Box::pin(async move {
-            let subscribe = async {
-                let mut pubsub = self.connector.client().await?.get_async_pubsub().await?;
-                pubsub.subscribe(&self.bus).await?;
-                Ok::<_, redis::RedisError>(pubsub)
-            };
-            let pubsub = tokio::time::timeout(CONNECT_TIMEOUT, subscribe)
-                .await
-                .map_err(|_| redis::RedisError::from((redis::ErrorKind::Io, "subscribe timed out")))??;
-            Ok(pubsub.into_on_message().map(Received::Redis).boxed())
-        })
+    fn bus(&self) -> (&'static str, &str) {
+        ("PUBLISH", &self.bus)
     }
 
-    fn execute<'a>(&'a self, commands: &'a [Command]) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            let c = self.connection().await?;
-            Ok(self.commands.execute(c, "PUBLISH", &self.bus, commands).await?)
-        })
-    }
-
-    fn set_members<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<HashSet<String>, Error>> {
-        Box::pin(async move { Ok(self.commands.set_members(self.connection().await?, key).await?) })
-    }
-
-    fn hold_lease<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, Error>> {
-        Box::pin(async move {
-            Ok(self
-                .commands
-                .hold_lease(self.connection().await?, key, holder, ttl)
-                .await?)
-        })
-    }
-
-    fn release_lease<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            Ok(self
-                .commands
-                .release_lease(self.connection().await?, key, holder)
-                .await?)
-        })
+    async fn subscribe_bus(&self) -> Result<BoxStream<'static, Received>, Error> {
+        let subscribe = async {
+            let mut pubsub = self.connector.client().await?.get_async_pubsub().await?;
+            pubsub.subscribe(&self.bus).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        let pubsub = within_connect_timeout("subscribe timed out", subscribe).await?;
+        Ok(pubsub.into_on_message().map(Received::Redis).boxed())
     }
 }
