@@ -267,3 +267,91 @@ async fn the_stream_logs_a_webhook_sent_and_the_state_shows_its_destination() {
     assert_eq!(state["webhooks"][0]["url"], json!(url));
     assert_eq!(state["webhooks"][0]["sent"], 1);
 }
+
+/// The next client event the stream logs, delivered or refused, skipping everything else.
+async fn next_client_event(stream: &mut Stream) -> Value {
+    loop {
+        let event = stream.next().await.expect("a client event is logged");
+        if event["type"] == "client_event" || event["type"] == "client_event_refused" {
+            return event;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_client_event_is_logged_as_refused_with_the_reason_the_client_got() {
+    let server = start_server(json!({}));
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client.subscribe("news").await;
+    client
+        .send(json!({ "event": "client-typing", "channel": "news", "data": "{}" }))
+        .await;
+    let error = client.next_event().await.expect("a pusher:error");
+    assert_eq!(error["event"], "pusher:error");
+    let logged = next_client_event(&mut stream).await;
+    assert_eq!(logged["type"], "client_event_refused", "{logged}");
+    assert_eq!(
+        (&logged["channel"], &logged["name"], &logged["socket_id"]),
+        (&json!("news"), &json!("client-typing"), &json!(client.socket_id))
+    );
+    assert_eq!(logged["reason"], error["data"]["message"]);
+}
+
+#[tokio::test]
+async fn a_client_event_over_the_rate_limit_is_logged_refused_after_the_delivered_one() {
+    let server = start_server(json!({ "client_event_rate": 1 }));
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client
+        .subscribe_presence("presence-room", r#"{"user_id":"ann"}"#)
+        .await;
+    for n in 1..=2 {
+        let data = json!({ "n": n }).to_string();
+        client
+            .send(json!({ "event": "client-n", "channel": "presence-room", "data": data }))
+            .await;
+    }
+    let delivered = next_client_event(&mut stream).await;
+    assert_eq!(
+        (&delivered["type"], &delivered["data"]),
+        (&json!("client_event"), &json!("{\"n\":1}"))
+    );
+    let refused = next_client_event(&mut stream).await;
+    assert_eq!(refused["type"], "client_event_refused", "{refused}");
+    assert_eq!(
+        refused["reason"],
+        "Client event rejected - rate limit of 1 events per second exceeded"
+    );
+}
+
+#[tokio::test]
+async fn an_unsubscribe_is_logged_only_when_the_socket_really_leaves_the_channel() {
+    let server = start_server(json!({}));
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client.subscribe("news").await;
+    for channel in ["never-joined", "news", "news"] {
+        client
+            .send(json!({ "event": "pusher:unsubscribe", "data": { "channel": channel } }))
+            .await;
+    }
+    // A last subscribe marks the end: every unsubscribe was handled before it.
+    client.subscribe("end").await;
+    let mut unsubscribed = Vec::new();
+    loop {
+        let event = stream.next().await.expect("the stream goes on");
+        match event["type"].as_str() {
+            Some("unsubscribed") => unsubscribed.push(event["channel"].clone()),
+            Some("subscribed") if event["channel"] == "end" => break,
+            _ => {}
+        }
+    }
+    assert_eq!(unsubscribed, [json!("news")]);
+}
