@@ -261,7 +261,7 @@ async fn the_stream_logs_a_webhook_sent_and_the_state_shows_its_destination() {
         .await
         .expect("a webhook");
     let sent = stream.next_of("webhook_sent").await;
-    assert_eq!((&sent["url"], &sent["count"]), (&json!(url), &json!(1)));
+    assert_eq!((&sent["url"], &sent["events"]), (&json!(url), &json!(1)));
     let (_, _, body) = request(addr, "GET", "/console/state", &cookie, "").await;
     let state: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(state["webhooks"][0]["url"], json!(url));
@@ -354,4 +354,27 @@ async fn an_unsubscribe_is_logged_only_when_the_socket_really_leaves_the_channel
         }
     }
     assert_eq!(unsubscribed, [json!("news")]);
+}
+
+#[tokio::test]
+async fn each_failed_webhook_attempt_is_logged_with_the_reason_and_whether_it_is_retried() {
+    let (url, mut webhooks) = receiver(503).await;
+    let config = json!({ "channel_hook": url, "webhook_retry_interval": 0.1, "webhook_retry_for": 60 });
+    let server = start_server(config);
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client.subscribe("news").await;
+    for _ in 0..2 {
+        next(&mut webhooks, Duration::from_secs(3))
+            .await
+            .expect("an attempt");
+        let failed = stream.next_of("webhook_failed").await;
+        assert_eq!(
+            (&failed["url"], &failed["reason"], &failed["retrying"]),
+            (&json!(url), &json!("HTTP status 503"), &json!(true))
+        );
+        assert_eq!(failed["events"], 1);
+    }
 }

@@ -4,7 +4,8 @@
 //! A hook must cost nothing while no console is open, because connections, client frames and
 //! publishes call it: each starts with one relaxed atomic load ([`Tap::active`]) and returns.
 //! Client frames are reported by the session that handled them, through the hub's [`Watch`], with
-//! their real outcome (a refusal with the text the client got).
+//! their real outcome (a refusal with the text the client got); webhook requests by their sender,
+//! after each attempt.
 //! Only with a stream open is an event built, once (one JSON text shared by every stream of the
 //! app, never per recipient), and offered to each stream with `try_send`: a full queue drops the
 //! event and counts it, so a slow console tab never slows the server; the stream reports the count
@@ -94,7 +95,7 @@ impl Tap {
     pub fn connection_opened(&self, app: &AppHub, session: &Session) {
         if self.active() {
             self.emit(
-                app,
+                &app.config.key,
                 "connection_opened",
                 json!({ "socket_id": session.socket_id().as_str() }),
             );
@@ -105,7 +106,7 @@ impl Tap {
     pub fn connection_closed(&self, app: &AppHub, session: &Session, code: u16) {
         if self.active() {
             let fields = json!({ "socket_id": session.socket_id().as_str(), "code": code });
-            self.emit(app, "connection_closed", fields);
+            self.emit(&app.config.key, "connection_closed", fields);
         }
     }
 
@@ -120,15 +121,39 @@ impl Tap {
                     "data": preview(&p.data),
                     "source": source,
                 });
-                self.emit(app, "api_publish", fields);
+                self.emit(&app.config.key, "api_publish", fields);
             }
         }
     }
 
-    /// Builds the event's JSON once and offers it to every stream of the app.
+    /// One webhook request's attempt to `url` for app `key` (its `events` events; `queued`
+    /// requests wait behind it): sent, or failed with a reason and whether it is retried. The
+    /// sender checks [`Tap::active`] first.
     #[cold]
-    pub(super) fn emit(&self, app: &AppHub, kind: &str, mut fields: Value) {
-        let key = app.config.key.as_str();
+    pub(crate) fn webhook_attempt(
+        &self,
+        key: &str,
+        url: &str,
+        events: u64,
+        queued: usize,
+        failure: Option<(&str, bool)>,
+    ) {
+        let (kind, fields) = match failure {
+            None => (
+                "webhook_sent",
+                json!({ "url": url, "events": events, "queued": queued }),
+            ),
+            Some((reason, retrying)) => (
+                "webhook_failed",
+                json!({ "url": url, "events": events, "queued": queued, "reason": reason, "retrying": retrying }),
+            ),
+        };
+        self.emit(key, kind, fields);
+    }
+
+    /// Builds the event's JSON once and offers it to every stream of app `key`.
+    #[cold]
+    pub(super) fn emit(&self, key: &str, kind: &str, mut fields: Value) {
         let streams = self.streams.lock();
         if !streams.iter().any(|w| w.app_key == key) {
             return;
@@ -189,7 +214,7 @@ impl Watch for Tap {
                 }),
             ),
         };
-        self.emit(app, kind, fields);
+        self.emit(&app.config.key, kind, fields);
     }
 }
 
