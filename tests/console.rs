@@ -5,90 +5,11 @@
 
 mod common;
 
+use common::console::{api_post, login, request, Stream};
 use common::webhooks::{next, receiver};
-use common::{signed_target, start_server, Client, KEY, SECRET};
+use common::{start_server, Client, KEY, SECRET};
 use serde_json::{json, Value};
-use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpSocket, TcpStream};
-
-/// One request on its own connection: status, head and body.
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &str,
-    body: &str,
-) -> (u16, String, String) {
-    common::http::exchange(addr, &common::http::json_request(method, target, headers, body)).await
-}
-
-/// Logs in with `credentials` and returns the `Cookie:` header line for the session.
-async fn login(addr: SocketAddr, credentials: Value) -> String {
-    let (status, head, body) = request(addr, "POST", "/console/login", "", &credentials.to_string()).await;
-    assert_eq!(status, 200, "{body}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .expect("a session cookie");
-    let pair = cookie.split(';').next().unwrap();
-    format!("Cookie: {pair}\r\n")
-}
-
-/// An open `/console/stream`, read line by line; HTTP/1.0 so the body is not chunked.
-struct Stream {
-    lines: BufReader<TcpStream>,
-}
-
-impl Stream {
-    async fn open(addr: SocketAddr, cookie: &str, receive_buffer: Option<u32>) -> Stream {
-        let socket = TcpSocket::new_v4().unwrap();
-        if let Some(size) = receive_buffer {
-            socket.set_recv_buffer_size(size).unwrap();
-        }
-        let mut tcp = socket.connect(addr).await.expect("connect");
-        let raw = format!("GET /console/stream HTTP/1.0\r\nHost: push\r\n{cookie}\r\n");
-        tcp.write_all(raw.as_bytes()).await.unwrap();
-        let mut stream = Stream {
-            lines: BufReader::new(tcp),
-        };
-        let first = stream.next().await.expect("the stream opens");
-        assert_eq!(first["type"], "stream_opened");
-        stream
-    }
-
-    /// The next event, or None when the stream ends or stays quiet for 5 s.
-    async fn next(&mut self) -> Option<Value> {
-        loop {
-            let mut line = String::new();
-            let read = tokio::time::timeout(Duration::from_secs(5), self.lines.read_line(&mut line));
-            match read.await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return None,
-            }
-            if let Some(data) = line.trim_end().strip_prefix("data: ") {
-                return Some(serde_json::from_str(data).expect("JSON events"));
-            }
-        }
-    }
-
-    /// The next event of `kind`, skipping others.
-    async fn next_of(&mut self, kind: &str) -> Value {
-        loop {
-            let event = self.next().await.unwrap_or_else(|| panic!("no {kind} event"));
-            if event["type"] == kind {
-                return event;
-            }
-        }
-    }
-}
-
-/// Publishes `body` through the signed HTTP API; returns the status.
-async fn api_post(addr: SocketAddr, path: &str, body: &str) -> u16 {
-    let target = signed_target("POST", path, body.as_bytes());
-    request(addr, "POST", &target, "", body).await.0
-}
 
 #[tokio::test]
 async fn every_console_path_is_404_when_the_console_is_off() {
@@ -340,9 +261,120 @@ async fn the_stream_logs_a_webhook_sent_and_the_state_shows_its_destination() {
         .await
         .expect("a webhook");
     let sent = stream.next_of("webhook_sent").await;
-    assert_eq!((&sent["url"], &sent["count"]), (&json!(url), &json!(1)));
+    assert_eq!((&sent["url"], &sent["events"]), (&json!(url), &json!(1)));
     let (_, _, body) = request(addr, "GET", "/console/state", &cookie, "").await;
     let state: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(state["webhooks"][0]["url"], json!(url));
     assert_eq!(state["webhooks"][0]["sent"], 1);
+}
+
+/// The next client event the stream logs, delivered or refused, skipping everything else.
+async fn next_client_event(stream: &mut Stream) -> Value {
+    loop {
+        let event = stream.next().await.expect("a client event is logged");
+        if event["type"] == "client_event" || event["type"] == "client_event_refused" {
+            return event;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_client_event_is_logged_as_refused_with_the_reason_the_client_got() {
+    let server = start_server(json!({}));
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client.subscribe("news").await;
+    client
+        .send(json!({ "event": "client-typing", "channel": "news", "data": "{}" }))
+        .await;
+    let error = client.next_event().await.expect("a pusher:error");
+    assert_eq!(error["event"], "pusher:error");
+    let logged = next_client_event(&mut stream).await;
+    assert_eq!(logged["type"], "client_event_refused", "{logged}");
+    assert_eq!(
+        (&logged["channel"], &logged["name"], &logged["socket_id"]),
+        (&json!("news"), &json!("client-typing"), &json!(client.socket_id))
+    );
+    assert_eq!(logged["reason"], error["data"]["message"]);
+}
+
+#[tokio::test]
+async fn a_client_event_over_the_rate_limit_is_logged_refused_after_the_delivered_one() {
+    let server = start_server(json!({ "client_event_rate": 1 }));
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client
+        .subscribe_presence("presence-room", r#"{"user_id":"ann"}"#)
+        .await;
+    for n in 1..=2 {
+        let data = json!({ "n": n }).to_string();
+        client
+            .send(json!({ "event": "client-n", "channel": "presence-room", "data": data }))
+            .await;
+    }
+    let delivered = next_client_event(&mut stream).await;
+    assert_eq!(
+        (&delivered["type"], &delivered["data"]),
+        (&json!("client_event"), &json!("{\"n\":1}"))
+    );
+    let refused = next_client_event(&mut stream).await;
+    assert_eq!(refused["type"], "client_event_refused", "{refused}");
+    assert_eq!(
+        refused["reason"],
+        "Client event rejected - rate limit of 1 events per second exceeded"
+    );
+}
+
+#[tokio::test]
+async fn an_unsubscribe_is_logged_only_when_the_socket_really_leaves_the_channel() {
+    let server = start_server(json!({}));
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client.subscribe("news").await;
+    for channel in ["never-joined", "news", "news"] {
+        client
+            .send(json!({ "event": "pusher:unsubscribe", "data": { "channel": channel } }))
+            .await;
+    }
+    // A last subscribe marks the end: every unsubscribe was handled before it.
+    client.subscribe("end").await;
+    let mut unsubscribed = Vec::new();
+    loop {
+        let event = stream.next().await.expect("the stream goes on");
+        match event["type"].as_str() {
+            Some("unsubscribed") => unsubscribed.push(event["channel"].clone()),
+            Some("subscribed") if event["channel"] == "end" => break,
+            _ => {}
+        }
+    }
+    assert_eq!(unsubscribed, [json!("news")]);
+}
+
+#[tokio::test]
+async fn each_failed_webhook_attempt_is_logged_with_the_reason_and_whether_it_is_retried() {
+    let (url, mut webhooks) = receiver(503).await;
+    let config = json!({ "channel_hook": url, "webhook_retry_interval": 0.1, "webhook_retry_for": 60 });
+    let server = start_server(config);
+    let addr = server.api_addr();
+    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
+    let mut stream = Stream::open(addr, &cookie, None).await;
+    let mut client = Client::connect(&server).await;
+    client.subscribe("news").await;
+    for _ in 0..2 {
+        next(&mut webhooks, Duration::from_secs(3))
+            .await
+            .expect("an attempt");
+        let failed = stream.next_of("webhook_failed").await;
+        assert_eq!(
+            (&failed["url"], &failed["reason"], &failed["retrying"]),
+            (&json!(url), &json!("HTTP status 503"), &json!(true))
+        );
+        assert_eq!(failed["events"], 1);
+    }
 }

@@ -18,6 +18,7 @@
 //!   `deliver`, `apply_remote`); `channel`, `presence` and `cache` are its parts.
 //! - `remote`: the other nodes' state and the one cluster-wide rule for what is news.
 //! - `users`: signed-in users and watchlists; `rate`, `counters`: per-connection rates, metrics.
+//! - `watch`: what a session reports to a live watcher (the debug console) about each frame.
 
 mod app;
 mod cache;
@@ -30,6 +31,7 @@ mod rate;
 mod remote;
 mod session;
 mod users;
+mod watch;
 
 pub use app::{AppHub, AppStats, ConnectionSlot};
 pub use counters::{AppCounters, Census, ChannelType, MessageKind, Source};
@@ -38,6 +40,7 @@ pub use presence::{PresenceMember, UserId};
 pub use remote::NodeSnapshot;
 pub use session::Session;
 pub use users::SignedInUser;
+pub use watch::{Handled, Unwatched, Watch};
 
 use crate::config::AppConfig;
 use crate::protocol::message::event_frame;

@@ -12,6 +12,7 @@ use super::error::{ClientEventError, Refusal, SigninError, SubscribeError, Watch
 use super::presence::PresenceMember;
 use super::rate::RateWindow;
 use super::users::{SignedInUser, MAX_WATCHLIST};
+use super::watch::{Handled, Unwatched, Watch};
 use super::{counters::MessageKind, AppHub, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, UserId};
 use crate::protocol::channel::server_to_user_id;
 use crate::protocol::message::{
@@ -69,11 +70,6 @@ impl Session {
         self.user.is_some() || self.channels.iter().any(|(c, _)| c.kind().requires_auth())
     }
 
-    /// Whether this connection is in `channel` (the debug console logs a subscribe's outcome).
-    pub fn is_subscribed(&self, channel: &str) -> bool {
-        self.channels.iter().any(|(c, _)| c.as_str() == channel)
-    }
-
     fn send_error(&self, code: Option<ErrorCode>, message: &str) {
         self.outbox
             .send(Frame::from(error_frame(code.map(ErrorCode::code), message)));
@@ -81,8 +77,13 @@ impl Session {
 
     /// Handles one text frame from the client. Bad input becomes a `pusher:error`, never a panic.
     pub fn handle_text(&mut self, text: &str) {
+        self.handle_text_watched(text, &Unwatched);
+    }
+
+    /// [`Self::handle_text`], reporting each outcome to `watch` while it is watching.
+    pub fn handle_text_watched(&mut self, text: &str, watch: &impl Watch) {
         match parse_client_message(text) {
-            Ok(message) => self.handle(message),
+            Ok(message) => self.handle_watched(message, watch),
             Err(e) => {
                 self.slot.app().counters.message_received(MessageKind::Invalid);
                 self.send_error(None, &e.0);
@@ -91,6 +92,10 @@ impl Session {
     }
 
     pub fn handle(&mut self, message: ClientMessage) {
+        self.handle_watched(message, &Unwatched);
+    }
+
+    fn handle_watched(&mut self, message: ClientMessage, watch: &impl Watch) {
         let kind = match &message {
             ClientMessage::Ping => MessageKind::Ping,
             ClientMessage::Pong => MessageKind::Pong,
@@ -104,34 +109,67 @@ impl Session {
             ClientMessage::Ping => self.outbox.send(Frame::from(PONG_FRAME)),
             ClientMessage::Pong => {}
             ClientMessage::Subscribe(req) => {
-                if let Err(e) = self.subscribe(req) {
-                    self.refuse(&e);
+                let refused = self.subscribe(&req).err().map(|e| self.refuse(&e));
+                if watch.watching() {
+                    let channel = req.channel.as_str();
+                    let outcome = match &refused {
+                        None => Handled::Subscribed { channel },
+                        Some(reason) => Handled::SubscriptionRefused { channel, reason },
+                    };
+                    watch.handled(self.app(), &self.socket_id, outcome);
                 }
             }
-            ClientMessage::Unsubscribe { channel } => {
-                if let Err(e) = self.unsubscribe_request(&channel) {
+            ClientMessage::Unsubscribe { channel } => match self.unsubscribe_request(&channel) {
+                Ok(true) if watch.watching() => {
+                    let outcome = Handled::Unsubscribed { channel: &channel };
+                    watch.handled(self.app(), &self.socket_id, outcome);
+                }
+                Ok(_) => {}
+                Err(e) => {
                     self.refuse(&e);
                 }
-            }
+            },
             ClientMessage::Signin { auth, user_data } => {
                 if let Err(e) = self.signin(&auth, &user_data) {
                     self.refuse(&e);
                 }
             }
-            ClientMessage::ClientEvent(event) => {
-                if let Err(e) = self.client_event(event) {
-                    self.refuse(&e);
+            ClientMessage::ClientEvent(event) => match self.admit_client_event(&event) {
+                Ok(target) => {
+                    if watch.watching() {
+                        let outcome = Handled::ClientEvent {
+                            channel: &event.channel,
+                            event: &event.event,
+                            data: &event.data,
+                        };
+                        watch.handled(self.app(), &self.socket_id, outcome);
+                    }
+                    self.relay_client_event(event, target);
                 }
-            }
+                Err(e) => {
+                    let reason = self.refuse(&e);
+                    if watch.watching() {
+                        let outcome = Handled::ClientEventRefused {
+                            channel: &event.channel,
+                            event: &event.event,
+                            data: &event.data,
+                            reason: &reason,
+                        };
+                        watch.handled(self.app(), &self.socket_id, outcome);
+                    }
+                }
+            },
         }
     }
 
-    fn refuse(&self, refusal: &impl Refusal) {
+    /// Sends the refusal as a `pusher:error`; returns its text, for a watcher.
+    fn refuse(&self, refusal: &impl Refusal) -> String {
         let message = refusal.to_string();
         self.outbox.send(Frame::from(error_frame(
             refusal.code().map(ErrorCode::code),
             &message,
         )));
+        message
     }
 
     /// Counts a subscribe or unsubscribe against `subscription_rate` (0: unlimited); over it the
@@ -158,7 +196,7 @@ impl Session {
 
     /// A `pusher:subscribe`: the protocol's checks (rate, name, room, owner, signature,
     /// `channel_data`), then the channel table's join.
-    pub(crate) fn subscribe(&mut self, req: SubscribeRequest) -> Result<(), SubscribeError> {
+    pub(crate) fn subscribe(&mut self, req: &SubscribeRequest) -> Result<(), SubscribeError> {
         self.admit_subscription_request()?;
         let app = self.slot.app().clone();
         let channel = ChannelName::parse(&req.channel, app.config.max_channel_name_length)
@@ -271,26 +309,38 @@ impl Session {
         Ok(())
     }
 
-    /// A `pusher:unsubscribe`, counted against the subscription rate.
-    pub(crate) fn unsubscribe_request(&mut self, channel: &str) -> Result<(), SubscribeError> {
+    /// A `pusher:unsubscribe`, counted against the subscription rate; true when the connection
+    /// was in the channel and has left it.
+    pub(crate) fn unsubscribe_request(&mut self, channel: &str) -> Result<bool, SubscribeError> {
         self.admit_subscription_request()?;
-        self.unsubscribe(channel);
-        Ok(())
+        Ok(self.unsubscribe(channel))
     }
 
-    /// Leaves a channel; a channel the connection never joined is a no-op.
-    pub fn unsubscribe(&mut self, channel: &str) {
+    /// Leaves a channel; false (and nothing done) for a channel the connection is not in.
+    pub fn unsubscribe(&mut self, channel: &str) -> bool {
         let Some(at) = self.channels.iter().position(|(c, _)| c.as_str() == channel) else {
-            return;
+            return false;
         };
         let (channel, user_id) = self.channels.swap_remove(at);
         self.slot.app().leave(self.id, &channel, user_id.as_deref());
+        true
     }
 
-    /// A client event: webman/push's checks in its order, then relayed to the channel's
-    /// other subscribers (and the cluster) and reported to the observer.
+    /// A client event: checked, then relayed (what a frame does, without a watcher), for tests.
+    #[cfg(test)]
     pub(crate) fn client_event(&mut self, event: ClientEvent) -> Result<(), ClientEventError> {
-        let app = self.slot.app().clone();
+        let target = self.admit_client_event(&event)?;
+        self.relay_client_event(event, target);
+        Ok(())
+    }
+
+    /// webman/push's checks of a client event, in its order; passed, the channel it goes to
+    /// and the sender's presence user id there.
+    fn admit_client_event(
+        &mut self,
+        event: &ClientEvent,
+    ) -> Result<(ChannelName, Option<UserId>), ClientEventError> {
+        let app = self.slot.app();
         let kind = ChannelKind::of(&event.channel);
         if !kind.allows_client_events() {
             return Err(ClientEventError::WrongChannelKind);
@@ -323,12 +373,19 @@ impl Session {
                 rate: app.config.client_event_rate,
             });
         }
+        Ok((channel.clone(), user_id.clone()))
+    }
+
+    /// Relays an admitted client event to the channel's other subscribers (and the cluster) and
+    /// reports it to the observer.
+    fn relay_client_event(&self, event: ClientEvent, (channel, user_id): (ChannelName, Option<UserId>)) {
+        let app = self.slot.app();
         let publish = Publish {
-            channel: channel.clone(),
+            channel,
             event: event.event,
             data: event.data,
             except: Some(self.socket_id.clone()),
-            user_id: user_id.clone(),
+            user_id,
             from_client: true,
         };
         app.publish(&publish);
@@ -339,7 +396,6 @@ impl Session {
             socket_id: self.socket_id.clone(),
             user_id: publish.user_id,
         });
-        Ok(())
     }
 }
 

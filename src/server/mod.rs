@@ -169,7 +169,9 @@ impl PushServer {
         };
         let log = cluster.clone().map(|c| c as Arc<dyn webhook::EmitLog>);
         let monitored_cluster = cluster.clone();
-        let webhooks = webhook::Webhooks::new(&apps, leader, log);
+        // The console's event log hears from the transports and the webhook senders alike.
+        let tap = Arc::new(console::Tap::new(config.console_queue));
+        let webhooks = webhook::Webhooks::new(&apps, leader, log, &tap);
         let hub = Arc::new(Hub::with_parts(apps, adapter, |app| {
             webhooks.observer_for(&app.key)
         }));
@@ -193,7 +195,7 @@ impl PushServer {
                 config.max_connections_per_ip,
                 config.connection_rate_per_ip,
             )),
-            console: console::Console::new(&config, hub.clone(), webhooks.stats()),
+            console: console::Console::new(&config, hub.clone(), webhooks.stats(), tap),
         });
         let (stopper, shutdown_rx) = shutdown::channel();
         let head_timeout = limits.api_head_timeout;

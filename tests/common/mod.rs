@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod console;
 pub mod http;
 pub mod tls;
 

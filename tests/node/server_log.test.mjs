@@ -42,7 +42,7 @@ test('debug logs a rejected private subscription with its reason and channel, wi
   }
 });
 
-test('debug logs an HTTP API request with a bad signature with the reason, without the secret', async () => {
+test('debug logs an HTTP API request with a bad signature with the reason and the remote address, without the secret', async () => {
   const server = await startServer({ secret: SECRET, log_level: 'debug' });
   try {
     const res = await apiRequest(server, {
@@ -50,7 +50,7 @@ test('debug logs an HTTP API request with a bad signature with the reason, witho
     });
     assert.equal(res.status, 401, res.text);
     const log = await logged(server, /HTTP API request rejected/);
-    assert.match(log, /webman-push: debug HTTP API request rejected app=1024 path=\/apps\/1024\/events reason="Invalid signature"/);
+    assert.match(log, /webman-push: debug HTTP API request rejected app=1024 path=\/apps\/1024\/events remote=127\.0\.0\.1 reason="Invalid signature"/);
     assert.ok(!log.includes(SECRET), `the secret is logged:\n${log}`);
   } finally {
     await server.stop();

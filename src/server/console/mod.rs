@@ -56,14 +56,20 @@ pub(crate) struct Console {
 }
 
 impl Console {
-    pub fn new(config: &ServerConfig, hub: Arc<Hub>, webhooks: Arc<WebhookStats>) -> Arc<Console> {
+    /// `tap`: made before the console, as the webhook senders report to it too.
+    pub fn new(
+        config: &ServerConfig,
+        hub: Arc<Hub>,
+        webhooks: Arc<WebhookStats>,
+        tap: Arc<Tap>,
+    ) -> Arc<Console> {
         Arc::new(Console {
             enabled: config.console,
             hub,
             webhooks,
             sessions: Sessions::new(&config.console_token),
             logins: RateLimit::new(LOGIN_RATE),
-            tap: Arc::new(Tap::new(config.console_queue)),
+            tap,
         })
     }
 
@@ -308,8 +314,6 @@ async fn stream(State((console, shutdown)): ConsoleState, request: Request) -> R
     let feed = feed::Feed {
         registration,
         queue,
-        app,
-        webhooks: console.webhooks.clone(),
         shutdown,
     };
     let mut response = Sse::new(feed.into_stream()).into_response();

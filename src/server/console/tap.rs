@@ -3,13 +3,16 @@
 //!
 //! A hook must cost nothing while no console is open, because connections, client frames and
 //! publishes call it: each starts with one relaxed atomic load ([`Tap::active`]) and returns.
+//! Client frames are reported by the session that handled them, through the hub's [`Watch`], with
+//! their real outcome (a refusal with the text the client got); webhook requests by their sender,
+//! after each attempt.
 //! Only with a stream open is an event built, once (one JSON text shared by every stream of the
 //! app, never per recipient), and offered to each stream with `try_send`: a full queue drops the
 //! event and counts it, so a slow console tab never slows the server; the stream reports the count
 //! ("N events skipped") as soon as its reader makes room again.
 
-use crate::hub::{AppHub, Publish, Session};
-use crate::protocol::message::{parse_client_message, ClientMessage};
+use crate::hub::{AppHub, Handled, Publish, Session, Watch};
+use crate::protocol::SocketId;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -92,7 +95,7 @@ impl Tap {
     pub fn connection_opened(&self, app: &AppHub, session: &Session) {
         if self.active() {
             self.emit(
-                app,
+                &app.config.key,
                 "connection_opened",
                 json!({ "socket_id": session.socket_id().as_str() }),
             );
@@ -103,16 +106,7 @@ impl Tap {
     pub fn connection_closed(&self, app: &AppHub, session: &Session, code: u16) {
         if self.active() {
             let fields = json!({ "socket_id": session.socket_id().as_str(), "code": code });
-            self.emit(app, "connection_closed", fields);
-        }
-    }
-
-    /// A text frame the session has just handled: subscriptions and client events are logged.
-    /// Parsed a second time, but only while a console watches.
-    #[inline]
-    pub fn client_text(&self, app: &AppHub, session: &Session, text: &str) {
-        if self.active() {
-            self.log_client_text(app, session, text);
+            self.emit(&app.config.key, "connection_closed", fields);
         }
     }
 
@@ -127,44 +121,39 @@ impl Tap {
                     "data": preview(&p.data),
                     "source": source,
                 });
-                self.emit(app, "api_publish", fields);
+                self.emit(&app.config.key, "api_publish", fields);
             }
         }
     }
 
+    /// One webhook request's attempt to `url` for app `key` (its `events` events; `queued`
+    /// requests wait behind it): sent, or failed with a reason and whether it is retried. The
+    /// sender checks [`Tap::active`] first.
     #[cold]
-    fn log_client_text(&self, app: &AppHub, session: &Session, text: &str) {
-        let socket_id = session.socket_id().as_str();
-        let (kind, fields) = match parse_client_message(text) {
-            Ok(ClientMessage::Subscribe(req)) => {
-                let kind = match session.is_subscribed(&req.channel) {
-                    true => "subscribed",
-                    false => "subscription_refused",
-                };
-                (kind, json!({ "socket_id": socket_id, "channel": req.channel }))
-            }
-            Ok(ClientMessage::Unsubscribe { channel }) => (
-                "unsubscribed",
-                json!({ "socket_id": socket_id, "channel": channel }),
+    pub(crate) fn webhook_attempt(
+        &self,
+        key: &str,
+        url: &str,
+        events: u64,
+        queued: usize,
+        failure: Option<(&str, bool)>,
+    ) {
+        let (kind, fields) = match failure {
+            None => (
+                "webhook_sent",
+                json!({ "url": url, "events": events, "queued": queued }),
             ),
-            Ok(ClientMessage::ClientEvent(event)) => (
-                "client_event",
-                json!({
-                    "socket_id": socket_id,
-                    "channel": event.channel,
-                    "name": event.event,
-                    "data": preview(&event.data),
-                }),
+            Some((reason, retrying)) => (
+                "webhook_failed",
+                json!({ "url": url, "events": events, "queued": queued, "reason": reason, "retrying": retrying }),
             ),
-            _ => return,
         };
-        self.emit(app, kind, fields);
+        self.emit(key, kind, fields);
     }
 
-    /// Builds the event's JSON once and offers it to every stream of the app.
+    /// Builds the event's JSON once and offers it to every stream of app `key`.
     #[cold]
-    pub(super) fn emit(&self, app: &AppHub, kind: &str, mut fields: Value) {
-        let key = app.config.key.as_str();
+    pub(super) fn emit(&self, key: &str, kind: &str, mut fields: Value) {
         let streams = self.streams.lock();
         if !streams.iter().any(|w| w.app_key == key) {
             return;
@@ -179,6 +168,53 @@ impl Tap {
                 watcher.skipped.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+}
+
+/// What sessions did with their clients' frames, reported by the code that decided it.
+impl Watch for Tap {
+    #[inline]
+    fn watching(&self) -> bool {
+        self.active()
+    }
+
+    #[cold]
+    fn handled(&self, app: &AppHub, socket_id: &SocketId, outcome: Handled<'_>) {
+        let socket_id = socket_id.as_str();
+        let (kind, fields) = match outcome {
+            Handled::Subscribed { channel } => (
+                "subscribed",
+                json!({ "socket_id": socket_id, "channel": channel }),
+            ),
+            Handled::SubscriptionRefused { channel, reason } => (
+                "subscription_refused",
+                json!({ "socket_id": socket_id, "channel": channel, "reason": reason }),
+            ),
+            Handled::Unsubscribed { channel } => (
+                "unsubscribed",
+                json!({ "socket_id": socket_id, "channel": channel }),
+            ),
+            Handled::ClientEvent { channel, event, data } => (
+                "client_event",
+                json!({ "socket_id": socket_id, "channel": channel, "name": event, "data": preview(data) }),
+            ),
+            Handled::ClientEventRefused {
+                channel,
+                event,
+                data,
+                reason,
+            } => (
+                "client_event_refused",
+                json!({
+                    "socket_id": socket_id,
+                    "channel": channel,
+                    "name": event,
+                    "data": preview(data),
+                    "reason": reason,
+                }),
+            ),
+        };
+        self.emit(&app.config.key, kind, fields);
     }
 }
 

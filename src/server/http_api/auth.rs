@@ -3,6 +3,7 @@
 //! `body_md5`, signature, `enabled` and `api_rate_limit` are checked.
 
 use super::error::{body_error, ApiError};
+use super::remote::{Peer, Remote};
 use super::ApiState;
 use crate::clock::unix_now;
 use crate::hub::AppHub;
@@ -12,6 +13,7 @@ use axum::body::HttpBody;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, Uri};
 use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 /// A request whose signature checked out, with the app it is for and its body.
@@ -33,7 +35,19 @@ impl Signed {
 impl FromRequest<ApiState> for Signed {
     type Rejection = ApiError;
 
+    /// For the `Router`'s routes, which find the peer in the request's extensions.
     async fn from_request(req: Request, state: &ApiState) -> Result<Signed, ApiError> {
+        let peer = req.extensions().get::<Peer>().copied();
+        Signed::check(req, state, peer.unwrap_or(Peer(UNKNOWN_PEER))).await
+    }
+}
+
+/// What a request without a [`Peer`] is logged as (none should be: every connection adds it).
+const UNKNOWN_PEER: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+
+impl Signed {
+    /// Checks `req`, which came from `peer` (named in the debug log of a refusal).
+    pub(super) async fn check(req: Request, state: &ApiState, peer: Peer) -> Result<Signed, ApiError> {
         let (head, body) = req.into_parts();
         let limit = state.limits.max_request_body;
         let too_large = || {
@@ -58,6 +72,7 @@ impl FromRequest<ApiState> for Signed {
             tracing::debug!(
                 app_key = key,
                 path = head.uri.path(),
+                remote = %Remote::of(peer, &head.headers, &state.limits.trusted_proxies),
                 "HTTP API request rejected: unknown app key"
             );
             ApiError::new(
@@ -75,7 +90,13 @@ impl FromRequest<ApiState> for Signed {
             .verify(&app.config.secret, unix_now(), state.limits.timestamp_window)
             .map_err(|e| {
                 // The reason names the check that failed, never the expected signature.
-                tracing::debug!(app = %app.config.id, path = head.uri.path(), reason = %e, "HTTP API request rejected");
+                tracing::debug!(
+                    app = %app.config.id,
+                    path = head.uri.path(),
+                    remote = %Remote::of(peer, &head.headers, &state.limits.trusted_proxies),
+                    reason = %e,
+                    "HTTP API request rejected"
+                );
                 ApiError::new(StatusCode::UNAUTHORIZED, e.to_string())
             })?;
         if !app.config.enabled {

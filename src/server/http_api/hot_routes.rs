@@ -10,9 +10,10 @@
 
 use super::auth::Signed;
 use super::publish::{trigger_batch, trigger_events};
+use super::remote::Peer;
 use super::ApiState;
 use crate::server::monitoring::api_requests::{self, ApiRequests};
-use axum::extract::{FromRequest, Path, Request};
+use axum::extract::{Path, Request};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -69,12 +70,13 @@ impl HotRoutes {
         }
     }
 
-    /// Answers a request [`HotRoute::of`] picked, as its `Router` route would.
-    pub(super) async fn serve(&self, route: HotRoute, request: Request) -> Response {
+    /// Answers a request [`HotRoute::of`] picked, as its `Router` route would; `peer` is where
+    /// it came from (the `Router`'s routes find it in an extension, which would cost a map here).
+    pub(super) async fn serve(&self, route: HotRoute, request: Request, peer: Peer) -> Response {
         let started = Instant::now();
         // The app id in the path is not trusted (the app is found by `auth_key`), as in the routes.
         let app_id = Path(String::new());
-        let response = match Signed::from_request(request, &self.state).await {
+        let response = match Signed::check(request, &self.state, peer).await {
             Err(rejection) => rejection.into_response(),
             Ok(signed) => match route {
                 HotRoute::Events => trigger_events(app_id, signed).await.into_response(),

@@ -8,7 +8,7 @@
 //!
 //! Here: the listeners, each connection's hyper setup and the routes. [`auth`] checks a request,
 //! [`publish`] and [`query`] answer it, [`error`] says what went wrong; [`hot_routes`] serves the
-//! two publish routes before the `Router`.
+//! two publish routes before the `Router`; [`remote`] names a request's sender in the debug log.
 
 mod auth;
 mod error;
@@ -16,6 +16,7 @@ mod event;
 mod hot_routes;
 mod publish;
 mod query;
+mod remote;
 
 use super::api_body::{BoundedBody, PendingBodies};
 use super::busy_poll::{BusyPoll, Callers};
@@ -42,6 +43,7 @@ use publish::{trigger_batch, trigger_events};
 use query::{
     channel_info, channel_users, list_channels, terminate_connections, terminate_connections_unprefixed,
 };
+use remote::Peer;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
@@ -213,12 +215,17 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 body_timeout,
             ))
         });
+        let peer = Peer(bodies.ip);
         match HotRoute::of(&req) {
             Some(route) => {
                 let hot = hot.clone();
-                Either::Left(async move { Ok(hot.serve(route, req).await) })
+                Either::Left(async move { Ok(hot.serve(route, req, peer).await) })
             }
-            None => Either::Right(router.call(req)),
+            None => {
+                let mut req = req;
+                req.extensions_mut().insert(peer);
+                Either::Right(router.call(req))
+            }
         }
     });
     let conn = hyper::server::conn::http1::Builder::new()

@@ -160,7 +160,8 @@ mod tests {
     use std::sync::atomic::AtomicBool;
 
     fn monitor(shutdown: Shutdown) -> Monitor {
-        let webhooks = Webhooks::new(&[], Arc::new(AtomicBool::new(true)), None);
+        let tap = Arc::new(crate::server::console::Tap::new(1));
+        let webhooks = Webhooks::new(&[], Arc::new(AtomicBool::new(true)), None, &tap);
         let sources = Sources {
             hub: Arc::new(Hub::new(Vec::new())),
             webhooks: webhooks.stats(),

@@ -37,7 +37,7 @@ mod outbox;
 mod socket;
 mod wire;
 
-use crate::hub::{AppHub, Publish, Session};
+use crate::hub::{AppHub, Publish, Session, Watch};
 use outbox::Batch;
 
 pub(crate) use flusher::Pending;
@@ -65,8 +65,9 @@ pub(crate) fn deliver_local(app: &AppHub, publish: &Publish) {
 }
 
 /// Handles one text message from a client: a client event fans out like a publish, and a
-/// presence subscription tells every member, so its writes are coalesced too.
-pub(crate) fn client_message(session: &mut Session, text: &str) {
+/// presence subscription tells every member, so its writes are coalesced too. `watch` (the
+/// debug console's tap) hears each outcome while a console is open.
+pub(crate) fn client_message(session: &mut Session, text: &str, watch: &impl Watch) {
     let _batch = Batch::begin();
-    session.handle_text(text);
+    session.handle_text_watched(text, watch);
 }

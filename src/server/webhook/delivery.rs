@@ -11,6 +11,7 @@
 use super::budget::Budget;
 use crate::config::AppConfig;
 use crate::protocol::webhook::{self as wire, KEY_HEADER, SIGNATURE_HEADER};
+use crate::server::console::Tap;
 use crate::server::shutdown::Shutdown;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -89,6 +90,8 @@ struct Queued {
     body: Bytes,
     signature: String,
     queued_at: Instant,
+    /// Webhook events in the body, for the debug console.
+    events: u64,
 }
 
 impl Queued {
@@ -124,10 +127,18 @@ pub(super) struct Destination {
     retried: AtomicU64,
     client: Client,
     budget: Arc<Budget>,
+    /// Told each attempt's outcome while a debug console is open.
+    tap: Arc<Tap>,
 }
 
 impl Destination {
-    pub fn new(url: &str, app: &AppConfig, client: Client, budget: Arc<Budget>) -> Destination {
+    pub fn new(
+        url: &str,
+        app: &AppConfig,
+        client: Client,
+        budget: Arc<Budget>,
+        tap: Arc<Tap>,
+    ) -> Destination {
         Destination {
             url: url.to_owned(),
             app_id: app.id.clone(),
@@ -146,6 +157,7 @@ impl Destination {
             retried: AtomicU64::new(0),
             client,
             budget,
+            tap,
         }
     }
 
@@ -159,6 +171,7 @@ impl Destination {
             signature: wire::sign(&self.secret, &body),
             body: Bytes::from(body),
             queued_at: Instant::now(),
+            events,
         };
         if !self.budget.exchange(held, request.cost()) {
             self.budget.count_dropped(events);
@@ -227,9 +240,9 @@ impl Destination {
                 let q = self.queue.lock();
                 q.requests
                     .front()
-                    .map(|r| (r.id, r.body.clone(), r.signature.clone(), r.queued_at))
+                    .map(|r| (r.id, r.body.clone(), r.signature.clone(), r.queued_at, r.events))
             };
-            let Some((id, body, signature, queued_at)) = head else {
+            let Some((id, body, signature, queued_at, events)) = head else {
                 tokio::select! {
                     _ = self.ready.notified() => continue,
                     _ = shutdown.cancelled() => return,
@@ -249,6 +262,7 @@ impl Destination {
             let Some(failure) = failure else {
                 self.remove(id);
                 self.delivered.fetch_add(1, Ordering::Relaxed);
+                self.report(events, None);
                 if let Some(since) = failing_since.take() {
                     tracing::warn!(
                         "webhook to {} delivered again after {:.1} s; sending the backlog",
@@ -269,14 +283,26 @@ impl Destination {
             }
             if queued_at.elapsed() + self.retry_interval > self.retry_for {
                 self.remove(id);
+                self.report(events, Some((&failure, false)));
                 self.count_dropped(&format!("gave up after webhook_retry_for ({failure})"));
                 continue;
             }
             self.retried.fetch_add(1, Ordering::Relaxed);
+            self.report(events, Some((&failure, true)));
             tokio::select! {
                 _ = tokio::time::sleep(self.retry_interval) => {}
                 _ = shutdown.cancelled() => return,
             }
+        }
+    }
+
+    /// Tells an open console what became of one attempt carrying `events` events: sent, or
+    /// failed with a reason and whether it will be tried again. One atomic load when none is.
+    fn report(&self, events: u64, failure: Option<(&str, bool)>) {
+        if self.tap.active() {
+            let queued = self.queue.lock().requests.len();
+            self.tap
+                .webhook_attempt(&self.key, &self.url, events, queued, failure);
         }
     }
 

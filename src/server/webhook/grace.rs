@@ -12,6 +12,7 @@ use super::{EmitLog, Envelope, Ready};
 use crate::config::{AppConfig, WebhookNames};
 use crate::hub::ChannelEvent;
 use crate::protocol::ChannelName;
+use crate::server::console::Tap;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::mem::size_of;
@@ -88,10 +89,17 @@ pub(super) struct AppHooks {
 }
 
 impl AppHooks {
-    pub fn new(app: &AppConfig, client: &Client, log: Option<Arc<dyn EmitLog>>) -> Option<AppHooks> {
+    /// `tap`: where each receiver reports its requests' outcomes to an open debug console.
+    pub fn new(
+        app: &AppConfig,
+        client: &Client,
+        log: Option<Arc<dyn EmitLog>>,
+        tap: &Arc<Tap>,
+    ) -> Option<AppHooks> {
         let budget = Arc::new(Budget::new(&app.key, app.webhook_max_pending_bytes));
         let dest = |url: &str| {
-            (!url.is_empty()).then(|| Arc::new(Destination::new(url, app, client.clone(), budget.clone())))
+            let new = || Destination::new(url, app, client.clone(), budget.clone(), tap.clone());
+            (!url.is_empty()).then(|| Arc::new(new()))
         };
         let channel_dest = dest(&app.channel_hook);
         let member_dest = match (dest(&app.user_hook), app.webhook_names) {

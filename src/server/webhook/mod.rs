@@ -13,6 +13,7 @@ mod grace;
 use crate::config::AppConfig;
 use crate::hub::{ChannelEvent, NoObserver, Observer};
 use crate::protocol::webhook::WebhookBody;
+use crate::server::console::Tap;
 use crate::server::shutdown::Shutdown;
 use budget::Budget;
 use delivery::Destination;
@@ -104,12 +105,18 @@ pub(crate) struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(apps: &[AppConfig], leader: Arc<AtomicBool>, log: Option<Arc<dyn EmitLog>>) -> Webhooks {
+    /// `tap`: the debug console's, told each request's outcome while a console is open.
+    pub fn new(
+        apps: &[AppConfig],
+        leader: Arc<AtomicBool>,
+        log: Option<Arc<dyn EmitLog>>,
+        tap: &Arc<Tap>,
+    ) -> Webhooks {
         let (tx, rx) = mpsc::unbounded_channel();
         let client = delivery::client();
         let apps = apps
             .iter()
-            .filter_map(|a| AppHooks::new(a, &client, log.clone()).map(|h| (a.key.clone(), h)))
+            .filter_map(|a| AppHooks::new(a, &client, log.clone(), tap).map(|h| (a.key.clone(), h)))
             .collect();
         Webhooks { tx, rx, apps, leader }
     }

@@ -269,8 +269,7 @@ async fn run(
             message = ws.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     last_seen = Instant::now();
-                    send::client_message(&mut session, text.as_str());
-                    limits.console.tap.client_text(app, &session, text.as_str());
+                    send::client_message(&mut session, text.as_str(), &*limits.console.tap);
                 }
                 Some(Ok(Message::Binary(_))) => {
                     last_seen = Instant::now();
