@@ -7,9 +7,9 @@
 use hmac::Mac;
 use md5::{Digest, Md5};
 
-use super::mac::{hmac_sha256_hex, mac};
-use super::string_to_sign::{api_string_to_sign, feed_string_to_sign};
-use crate::protocol::query::Params;
+use super::mac::mac;
+use super::string_to_sign::feed_string_to_sign;
+use crate::protocol::query::{Params, INLINE};
 
 /// Pusher rejects API requests whose `auth_timestamp` is further than this from now.
 pub const DEFAULT_TIMESTAMP_WINDOW_SECS: u64 = 600;
@@ -21,6 +21,10 @@ pub fn body_md5_hex(body: &[u8]) -> String {
 
 /// Builds the signed query string a client sends: the given params plus `auth_key`,
 /// `auth_timestamp`, `auth_version`, `body_md5` (when there is a body) and `auth_signature`.
+///
+/// `Api::trigger` calls this once per publish, so it builds only the string it returns: the
+/// digests are hex-encoded on the stack, the pairs are borrowed, the string to sign goes to the
+/// HMAC piece by piece, and values that need no escaping are copied as they are.
 pub fn sign_api_request(
     key: &str,
     secret: &str,
@@ -30,20 +34,79 @@ pub fn sign_api_request(
     timestamp: u64,
     extra: &[(String, String)],
 ) -> String {
-    let mut params: Vec<(String, String)> = extra.to_vec();
-    params.push(("auth_key".into(), key.into()));
-    params.push(("auth_timestamp".into(), timestamp.to_string()));
-    params.push(("auth_version".into(), "1.0".into()));
-    if !body.is_empty() {
-        params.push(("body_md5".into(), body_md5_hex(body)));
+    let mut digits = [0u8; 20];
+    let timestamp = decimal(timestamp, &mut digits);
+    let mut md5 = [0u8; 32];
+    let md5 = (!body.is_empty()).then(|| hex_lower(&Md5::digest(body), &mut md5));
+    let own = [
+        ("auth_key", key),
+        ("auth_timestamp", timestamp),
+        ("auth_version", "1.0"),
+    ];
+    let mut inline = [("", ""); INLINE];
+    let mut spilled = Vec::new();
+    let count = extra.len() + own.len() + usize::from(md5.is_some());
+    let pairs: &mut [(&str, &str)] = if count <= INLINE {
+        &mut inline[..count]
+    } else {
+        spilled.resize(count, ("", ""));
+        &mut spilled
+    };
+    let all = extra
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(own)
+        .chain(md5.map(|m| ("body_md5", m)));
+    for (slot, pair) in pairs.iter_mut().zip(all) {
+        *slot = pair;
     }
-    let signature = hmac_sha256_hex(secret, &api_string_to_sign(method, path, &params));
-    params.push(("auth_signature".into(), signature));
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &params {
-        q.append_pair(k, v);
+    let mut m = mac(secret);
+    feed_string_to_sign(method, path, pairs, &mut |bytes| m.update(bytes));
+    let mut signature = [0u8; 64];
+    let signature = hex_lower(&m.finalize().into_bytes(), &mut signature);
+    let mut query = String::with_capacity(
+        96 + pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>(),
+    );
+    for (k, v) in pairs.iter().copied().chain([("auth_signature", signature)]) {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        form_encode(k, &mut query);
+        query.push('=');
+        form_encode(v, &mut query);
     }
-    q.finish()
+    query
+}
+
+/// `application/x-www-form-urlencoded`, as `form_urlencoded` writes it; most values need none.
+fn form_encode(text: &str, out: &mut String) {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_');
+    if text.bytes().all(plain) {
+        out.push_str(text);
+    } else {
+        out.extend(form_urlencoded::byte_serialize(text.as_bytes()));
+    }
+}
+
+/// `bytes` as lower-case hex in `out` (twice as long).
+fn hex_lower<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
+    // Sizes are fixed by the callers (16 and 32 digest bytes into 32 and 64).
+    hex::encode_to_slice(bytes, out).unwrap_or_else(|e| unreachable!("{e}"));
+    std::str::from_utf8(out).unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+/// `n` in decimal, written into the end of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or_else(|e| unreachable!("{e}"))
 }
 
 /// Why an HTTP API request was not accepted (all are answered with 401).

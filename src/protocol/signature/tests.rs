@@ -159,3 +159,42 @@ fn missing_auth_params_are_named() {
         Err(ApiAuthError::MissingParam("auth_signature"))
     );
 }
+
+/// What `sign_api_request` wrote before it signed in place: every pair as an owned `String`, the
+/// string to sign built, the query through `form_urlencoded`'s serializer.
+fn sign_the_plain_way(body: &[u8], timestamp: u64, extra: &[(String, String)]) -> String {
+    let mut params = extra.to_vec();
+    params.push(("auth_key".into(), KEY.into()));
+    params.push(("auth_timestamp".into(), timestamp.to_string()));
+    params.push(("auth_version".into(), "1.0".into()));
+    if !body.is_empty() {
+        params.push(("body_md5".into(), body_md5_hex(body)));
+    }
+    let signature = hmac_sha256_hex(SECRET, &api_string_to_sign("POST", "/apps/3/events", &params));
+    params.push(("auth_signature".into(), signature));
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &params {
+        q.append_pair(k, v);
+    }
+    q.finish()
+}
+
+#[test]
+fn the_signed_query_is_byte_for_byte_the_plain_construction() {
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let escaped = vec![pair("info", "user_count,subscription_count"), pair("filter_by_prefix", "presence-a b&c=d/é")];
+    let many: Vec<_> = (0..20).map(|i| pair(&format!("P{i}"), &format!("v {i}"))).collect();
+    let cases: [(&[u8], u64, &[(String, String)]); 5] = [
+        (b"{\"name\":\"e\",\"channel\":\"c\",\"data\":\"{}\"}", 1_700_000_000, &[]),
+        (b"", 0, &[]),
+        (b"", 7, &escaped),
+        (b"{}", u64::MAX, &escaped),
+        (b"{}", 1, &many),
+    ];
+    for (body, ts, extra) in cases {
+        assert_eq!(
+            sign_api_request(KEY, SECRET, "POST", "/apps/3/events", body, ts, extra),
+            sign_the_plain_way(body, ts, extra)
+        );
+    }
+}
