@@ -64,9 +64,8 @@ pub fn sign_api_request(
     feed_string_to_sign(method, path, pairs, &mut |bytes| m.update(bytes));
     let mut signature = [0u8; 64];
     let signature = hex_lower(&m.finalize().into_bytes(), &mut signature);
-    let mut query = String::with_capacity(
-        96 + pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>(),
-    );
+    let mut query =
+        String::with_capacity(96 + pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>());
     for (k, v) in pairs.iter().copied().chain([("auth_signature", signature)]) {
         if !query.is_empty() {
             query.push('&');

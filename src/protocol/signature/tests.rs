@@ -182,10 +182,20 @@ fn sign_the_plain_way(body: &[u8], timestamp: u64, extra: &[(String, String)]) -
 #[test]
 fn the_signed_query_is_byte_for_byte_the_plain_construction() {
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
-    let escaped = vec![pair("info", "user_count,subscription_count"), pair("filter_by_prefix", "presence-a b&c=d/é")];
-    let many: Vec<_> = (0..20).map(|i| pair(&format!("P{i}"), &format!("v {i}"))).collect();
-    let cases: [(&[u8], u64, &[(String, String)]); 5] = [
-        (b"{\"name\":\"e\",\"channel\":\"c\",\"data\":\"{}\"}", 1_700_000_000, &[]),
+    let escaped = vec![
+        pair("info", "user_count,subscription_count"),
+        pair("filter_by_prefix", "presence-a b&c=d/é"),
+    ];
+    let many: Vec<_> = (0..20)
+        .map(|i| pair(&format!("P{i}"), &format!("v {i}")))
+        .collect();
+    type Case<'a> = (&'a [u8], u64, &'a [(String, String)]);
+    let cases: [Case; 5] = [
+        (
+            b"{\"name\":\"e\",\"channel\":\"c\",\"data\":\"{}\"}",
+            1_700_000_000,
+            &[],
+        ),
         (b"", 0, &[]),
         (b"", 7, &escaped),
         (b"{}", u64::MAX, &escaped),

@@ -7,17 +7,18 @@
 //! through the same [`Outbox`] as fan-out, so a client sees them in the order the hub produced
 //! them. Dropping a session leaves every channel it was in.
 
+mod client_event;
+
 use super::channel::{Conn, Joined};
-use super::error::{ClientEventError, Refusal, SigninError, SubscribeError, WatchlistCut};
+use super::error::{Refusal, SigninError, SubscribeError, WatchlistCut};
 use super::presence::PresenceMember;
 use super::rate::RateWindow;
 use super::users::{SignedInUser, MAX_WATCHLIST};
 use super::watch::{Handled, Unwatched, Watch};
-use super::{counters::MessageKind, AppHub, ChannelEvent, ConnectionSlot, Frame, Outbox, Publish, UserId};
+use super::{counters::MessageKind, AppHub, ConnectionSlot, Frame, Outbox, UserId};
 use crate::protocol::channel::server_to_user_id;
 use crate::protocol::message::{
-    error_frame, parse_client_message, signin_success_frame, ClientEvent, ClientMessage, SubscribeRequest,
-    PONG_FRAME,
+    error_frame, parse_client_message, signin_success_frame, ClientMessage, SubscribeRequest, PONG_FRAME,
 };
 use crate::protocol::signature::{channel_string_to_sign, user_string_to_sign, verify_auth_token};
 use crate::protocol::{ChannelKind, ChannelName, ErrorCode, SocketId};
@@ -324,78 +325,6 @@ impl Session {
         let (channel, user_id) = self.channels.swap_remove(at);
         self.slot.app().leave(self.id, &channel, user_id.as_deref());
         true
-    }
-
-    /// A client event: checked, then relayed (what a frame does, without a watcher), for tests.
-    #[cfg(test)]
-    pub(crate) fn client_event(&mut self, event: ClientEvent) -> Result<(), ClientEventError> {
-        let target = self.admit_client_event(&event)?;
-        self.relay_client_event(event, target);
-        Ok(())
-    }
-
-    /// webman/push's checks of a client event, in its order; passed, the channel it goes to
-    /// and the sender's presence user id there.
-    fn admit_client_event(
-        &mut self,
-        event: &ClientEvent,
-    ) -> Result<(ChannelName, Option<UserId>), ClientEventError> {
-        let app = self.slot.app();
-        let kind = ChannelKind::of(&event.channel);
-        if !kind.allows_client_events() {
-            return Err(ClientEventError::WrongChannelKind);
-        }
-        let Some((channel, user_id)) = self.channels.iter().find(|(c, _)| c.as_str() == event.channel) else {
-            return Err(ClientEventError::NotSubscribed);
-        };
-        if !event.event.starts_with("client-") {
-            return Err(ClientEventError::NotClientPrefixed);
-        }
-        if !app.config.client_events {
-            return Err(ClientEventError::Disabled);
-        }
-        if event.event.len() > app.config.max_event_name_length {
-            return Err(ClientEventError::EventNameTooLong {
-                max: app.config.max_event_name_length,
-            });
-        }
-        if event.data.len() > app.config.max_event_payload {
-            return Err(ClientEventError::DataTooLarge {
-                max: app.config.max_event_payload,
-            });
-        }
-        if !self
-            .client_event_rate
-            .admit(app.config.client_event_rate, Instant::now())
-        {
-            app.counters.rate_limited();
-            return Err(ClientEventError::RateLimited {
-                rate: app.config.client_event_rate,
-            });
-        }
-        Ok((channel.clone(), user_id.clone()))
-    }
-
-    /// Relays an admitted client event to the channel's other subscribers (and the cluster) and
-    /// reports it to the observer.
-    fn relay_client_event(&self, event: ClientEvent, (channel, user_id): (ChannelName, Option<UserId>)) {
-        let app = self.slot.app();
-        let publish = Publish {
-            channel,
-            event: event.event,
-            data: event.data,
-            except: Some(self.socket_id.clone()),
-            user_id,
-            from_client: true,
-        };
-        app.publish(&publish);
-        app.notify_observer(ChannelEvent::ClientEvent {
-            channel: publish.channel,
-            event: publish.event,
-            data: publish.data,
-            socket_id: self.socket_id.clone(),
-            user_id: publish.user_id,
-        });
     }
 }
 
