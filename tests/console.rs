@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::console::{api_post, login, request, Stream};
+use common::console::{api_post, login, request, watched_server, Stream};
 use common::webhooks::{next, receiver};
 use common::{start_server, Client, KEY, SECRET};
 use serde_json::{json, Value};
@@ -132,10 +132,8 @@ async fn login_with_the_console_token_sees_every_app() {
 
 #[tokio::test]
 async fn the_stream_shows_a_websocket_client_connecting_subscribing_and_an_api_publish() {
-    let server = start_server(json!({}));
+    let (server, mut stream) = watched_server(json!({})).await;
     let addr = server.api_addr();
-    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
-    let mut stream = Stream::open(addr, &cookie, None).await;
     let mut client = Client::connect(&server).await;
     let opened = stream.next_of("connection_opened").await;
     assert_eq!(opened["socket_id"], client.socket_id.as_str());
@@ -280,10 +278,7 @@ async fn next_client_event(stream: &mut Stream) -> Value {
 
 #[tokio::test]
 async fn a_refused_client_event_is_logged_as_refused_with_the_reason_the_client_got() {
-    let server = start_server(json!({}));
-    let addr = server.api_addr();
-    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
-    let mut stream = Stream::open(addr, &cookie, None).await;
+    let (server, mut stream) = watched_server(json!({})).await;
     let mut client = Client::connect(&server).await;
     client.subscribe("news").await;
     client
@@ -302,10 +297,7 @@ async fn a_refused_client_event_is_logged_as_refused_with_the_reason_the_client_
 
 #[tokio::test]
 async fn a_client_event_over_the_rate_limit_is_logged_refused_after_the_delivered_one() {
-    let server = start_server(json!({ "client_event_rate": 1 }));
-    let addr = server.api_addr();
-    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
-    let mut stream = Stream::open(addr, &cookie, None).await;
+    let (server, mut stream) = watched_server(json!({ "client_event_rate": 1 })).await;
     let mut client = Client::connect(&server).await;
     client
         .subscribe_presence("presence-room", r#"{"user_id":"ann"}"#)
@@ -331,10 +323,7 @@ async fn a_client_event_over_the_rate_limit_is_logged_refused_after_the_delivere
 
 #[tokio::test]
 async fn an_unsubscribe_is_logged_only_when_the_socket_really_leaves_the_channel() {
-    let server = start_server(json!({}));
-    let addr = server.api_addr();
-    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
-    let mut stream = Stream::open(addr, &cookie, None).await;
+    let (server, mut stream) = watched_server(json!({})).await;
     let mut client = Client::connect(&server).await;
     client.subscribe("news").await;
     for channel in ["never-joined", "news", "news"] {
@@ -360,10 +349,7 @@ async fn an_unsubscribe_is_logged_only_when_the_socket_really_leaves_the_channel
 async fn each_failed_webhook_attempt_is_logged_with_the_reason_and_whether_it_is_retried() {
     let (url, mut webhooks) = receiver(503).await;
     let config = json!({ "channel_hook": url, "webhook_retry_interval": 0.1, "webhook_retry_for": 60 });
-    let server = start_server(config);
-    let addr = server.api_addr();
-    let cookie = login(addr, json!({ "key": KEY, "secret": SECRET })).await;
-    let mut stream = Stream::open(addr, &cookie, None).await;
+    let (server, mut stream) = watched_server(config).await;
     let mut client = Client::connect(&server).await;
     client.subscribe("news").await;
     for _ in 0..2 {

@@ -82,13 +82,24 @@ fn refused_publish(path: &str, headers: &str) -> String {
     json_request("POST", &target, headers, "{}")
 }
 
+/// Sends a refused publish over TCP to a server for `app_id` (with `config` added) and returns
+/// the debug line it logged.
+async fn logged_line_of_refused_publish(
+    app_id: &str,
+    mut config: serde_json::Value,
+    headers: &str,
+) -> String {
+    record_log();
+    config["app_id"] = app_id.into();
+    let server = start_server(config);
+    let raw = refused_publish(&format!("/apps/{app_id}/events"), headers);
+    assert_eq!(exchange(server.api_addr(), &raw).await.0, 401);
+    line_with(&format!("app={app_id}")).await
+}
+
 #[tokio::test]
 async fn a_refused_publish_is_logged_with_the_peer_address() {
-    record_log();
-    let server = start_server(json!({ "app_id": "log-peer" }));
-    let raw = refused_publish("/apps/log-peer/events", "");
-    assert_eq!(exchange(server.api_addr(), &raw).await.0, 401);
-    let line = line_with("app=log-peer").await;
+    let line = logged_line_of_refused_publish("log-peer", json!({}), "").await;
     assert!(line.contains(" remote=127.0.0.1"), "{line}");
 }
 
@@ -106,21 +117,16 @@ async fn a_refused_channels_query_is_logged_with_the_peer_address() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_log_names_the_address_it_forwarded_for() {
-    record_log();
-    let server = start_server(json!({ "app_id": "log-proxied", "trusted_proxies": ["127.0.0.1"] }));
-    let raw = refused_publish("/apps/log-proxied/events", "X-Forwarded-For: 203.0.113.9\r\n");
-    assert_eq!(exchange(server.api_addr(), &raw).await.0, 401);
-    let line = line_with("app=log-proxied").await;
+    let config = json!({ "trusted_proxies": ["127.0.0.1"] });
+    let line =
+        logged_line_of_refused_publish("log-proxied", config, "X-Forwarded-For: 203.0.113.9\r\n").await;
     assert!(line.contains(" remote=203.0.113.9"), "{line}");
 }
 
 #[tokio::test]
 async fn an_untrusted_peer_cannot_choose_the_logged_address() {
-    record_log();
-    let server = start_server(json!({ "app_id": "log-forged" }));
-    let raw = refused_publish("/apps/log-forged/events", "X-Forwarded-For: 203.0.113.9\r\n");
-    assert_eq!(exchange(server.api_addr(), &raw).await.0, 401);
-    let line = line_with("app=log-forged").await;
+    let line =
+        logged_line_of_refused_publish("log-forged", json!({}), "X-Forwarded-For: 203.0.113.9\r\n").await;
     assert!(line.contains(" remote=127.0.0.1"), "{line}");
 }
 

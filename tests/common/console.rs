@@ -19,6 +19,20 @@ pub async fn request(
     http::exchange(addr, &http::json_request(method, target, headers, body)).await
 }
 
+/// A server started with `extra` (as [`super::start_server`]) and its app's console event stream,
+/// opened by logging in with the app's key and secret.
+pub async fn watched_server(extra: Value) -> (super::PushServer, Stream) {
+    let server = super::start_server(extra);
+    let addr = server.api_addr();
+    let cookie = login(
+        addr,
+        serde_json::json!({ "key": super::KEY, "secret": super::SECRET }),
+    )
+    .await;
+    let stream = Stream::open(addr, &cookie, None).await;
+    (server, stream)
+}
+
 /// Logs in with `credentials` and returns the `Cookie:` header line for the session.
 pub async fn login(addr: SocketAddr, credentials: Value) -> String {
     let (status, head, body) = request(addr, "POST", "/console/login", "", &credentials.to_string()).await;
