@@ -166,6 +166,22 @@ pub struct Response {
     pub body: Bytes,
 }
 
+/// Prints why a publish did not get its 200, the first time only (`*first` is then cleared), so a
+/// failing run says why once instead of once per request.
+pub fn report_first_failure(first: &mut bool, outcome: &Result<Response, String>) {
+    if !std::mem::take(first) {
+        return;
+    }
+    match outcome {
+        Ok(r) => eprintln!(
+            "  publish answered {}: {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        ),
+        Err(e) => eprintln!("  publish failed: {e}"),
+    }
+}
+
 impl Publisher {
     pub async fn connect(
         source: IpAddr,

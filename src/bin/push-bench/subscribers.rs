@@ -141,6 +141,17 @@ pub struct Opened {
     pub tasks: Vec<JoinHandle<()>>,
 }
 
+impl Opened {
+    /// `, errors {kind: count, …}` for a summary line, or nothing when every attempt succeeded.
+    pub fn errors_note(&self) -> String {
+        if self.first_errors.is_empty() {
+            String::new()
+        } else {
+            format!(", errors {:?}", self.first_errors)
+        }
+    }
+}
+
 /// Opens `n` connections (at most `concurrency` handshakes in flight), connection `i` subscribed to
 /// `channel_of(i)`, each then read by [`read_until_stopped`] with the handler `handler_of(i)`.
 /// Returns once every attempt succeeded or failed (each attempt has its own timeout).

@@ -35,17 +35,7 @@ pub async fn api(b: &Bench) -> Result<Value, String> {
                     }
                     other => {
                         errors.fetch_add(1, Ordering::Relaxed);
-                        if first_error {
-                            first_error = false;
-                            match &other {
-                                Ok(r) => eprintln!(
-                                    "  publish answered {}: {}",
-                                    r.status,
-                                    String::from_utf8_lossy(&r.body)
-                                ),
-                                Err(e) => eprintln!("  publish failed: {e}"),
-                            }
-                        }
+                        report_first_failure(&mut first_error, &other);
                         if other.is_err() {
                             break;
                         }

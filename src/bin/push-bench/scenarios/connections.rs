@@ -46,11 +46,7 @@ pub async fn connections(b: &Bench) -> Result<Value, String> {
         opened.established as f64 / opened.elapsed.as_secs_f64().max(1e-9),
         opened.failed,
         cpu_connect,
-        if opened.first_errors.is_empty() {
-            String::new()
-        } else {
-            format!(", errors {:?}", opened.first_errors)
-        }
+        opened.errors_note()
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss1 = b.rss();

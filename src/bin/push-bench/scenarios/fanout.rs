@@ -123,11 +123,7 @@ pub async fn fanout(b: &Bench) -> Result<Value, String> {
         opened.established,
         opened.elapsed.as_secs_f64(),
         opened.failed,
-        if opened.first_errors.is_empty() {
-            String::new()
-        } else {
-            format!(": {:?}", opened.first_errors)
-        }
+        opened.errors_note()
     );
     if opened.established == 0 {
         let _ = stop_tx.send(true);
@@ -217,17 +213,7 @@ pub async fn fanout(b: &Bench) -> Result<Value, String> {
                         if rate.is_none() {
                             state.window.add_permits(1);
                         }
-                        if first_error {
-                            first_error = false;
-                            match &other {
-                                Ok(r) => eprintln!(
-                                    "  publish answered {}: {}",
-                                    r.status,
-                                    String::from_utf8_lossy(&r.body)
-                                ),
-                                Err(e) => eprintln!("  publish failed: {e}"),
-                            }
-                        }
+                        report_first_failure(&mut first_error, &other);
                         if other.is_err() {
                             break;
                         }

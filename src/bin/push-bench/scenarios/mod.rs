@@ -15,7 +15,7 @@ pub use fanout::fanout;
 pub use php::php;
 
 use crate::args::Args;
-use crate::client::{event_body, Publisher, Sources};
+use crate::client::{event_body, report_first_failure, Publisher, Sources};
 use crate::stats::{load_avg, now_ns, Histogram, ServerProc};
 use crate::subscribers::{join_all, open_many, Drops};
 use serde_json::{json, Value};

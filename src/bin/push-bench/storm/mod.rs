@@ -112,11 +112,7 @@ pub async fn storm(b: &Bench) -> Result<Value, String> {
         opened.established,
         opened.elapsed.as_secs_f64(),
         opened.failed,
-        if opened.first_errors.is_empty() {
-            String::new()
-        } else {
-            format!(": {:?}", opened.first_errors)
-        }
+        opened.errors_note()
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (old_rss, old_fds) = (b.rss(), b.server.open_fds());
